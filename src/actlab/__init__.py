@@ -1,10 +1,10 @@
 """actlab: activation functions of neural networks — exact, explained, compared.
 
-    >>> import actlab, torch
-    >>> actlab.get("gelu", approximate="tanh")          # an nn.Module
-    >>> actlab.functional.gelu(torch.randn(3))
-    >>> actlab.derivative("gelu", torch.randn(3))      # the f' backpropagation uses
-    >>> actlab.names()[:3], actlab.spec("gelu").formula
+>>> import actlab, torch
+>>> actlab.get("gelu", approximate="tanh")          # an nn.Module
+>>> actlab.functional.gelu(torch.randn(3))
+>>> actlab.derivative("gelu", torch.randn(3))      # the f' backpropagation uses
+>>> actlab.names()[:3], actlab.spec("gelu").formula
 """
 
 from __future__ import annotations

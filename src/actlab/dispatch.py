@@ -47,7 +47,9 @@ def needs_grad(spec: Spec, x: Tensor, params: dict[str, Any]) -> bool:
     return x.requires_grad or any(isinstance(v, Tensor) and v.requires_grad for v in params.values())
 
 
-def call(spec: Spec, x: Tensor, params: dict[str, Any], *, inplace: bool = False, training: bool = False) -> Tensor:
+def call(
+    spec: Spec, x: Tensor, params: dict[str, Any], *, inplace: bool = False, training: bool = False
+) -> Tensor:
     """Apply an activation with already-bound parameters."""
     autograd.check_tensor(x, spec.name)
     if spec.stochastic and training and spec.sample_forward is not None:

@@ -20,11 +20,15 @@ from actlab.dispatch import call
 Tensor = torch.Tensor
 
 
-def apply(name: str | Spec, input: Tensor, *args: Any, inplace: bool = False, training: bool = False, **kwargs: Any) -> Tensor:
+def apply(
+    name: str | Spec, input: Tensor, *args: Any, inplace: bool = False, training: bool = False, **kwargs: Any
+) -> Tensor:
     """Apply the activation ``name`` to ``input``: ``apply("gelu", x, approximate="tanh")``."""
     spec = lookup(name)
     if inplace and not spec.inplace:
-        raise TypeError(f"{spec.name} does not take inplace (torch's {spec.torch_function or spec.name} does not)")
+        raise TypeError(
+            f"{spec.name} does not take inplace (torch's {spec.torch_function or spec.name} does not)"
+        )
     if spec.kind == "vector" and "dtype" in kwargs:
         dtype = kwargs.pop("dtype")
         if dtype is not None:
@@ -39,7 +43,9 @@ def _make(spec: Spec) -> Callable[..., Tensor]:
 
     parameters = [inspect.Parameter("input", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
     for p in spec.params:
-        parameters.append(inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=p.default))
+        parameters.append(
+            inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=p.default)
+        )
     if spec.stochastic:
         parameters.append(inspect.Parameter("training", inspect.Parameter.KEYWORD_ONLY, default=False))
     if spec.inplace:
@@ -51,11 +57,18 @@ def _make(spec: Spec) -> Callable[..., Tensor]:
 
 
 def _doc(spec: Spec) -> str:
-    lines = [spec.summary or spec.name, "", f"    f(x)  = {spec.formula}", f"    f'(x) = {spec.derivative_formula}"]
+    lines = [
+        spec.summary or spec.name,
+        "",
+        f"    f(x)  = {spec.formula}",
+        f"    f'(x) = {spec.derivative_formula}",
+    ]
     if spec.kink_note:
         lines += ["", spec.kink_note]
     for p in spec.params:
-        lines.append(f"    {p.name} = {p.default!r}: {p.allowed()}{'; learnable' if p.learnable else ''}. {p.doc}")
+        lines.append(
+            f"    {p.name} = {p.default!r}: {p.allowed()}{'; learnable' if p.learnable else ''}. {p.doc}"
+        )
     lines += ["", f"Origin: {spec.origin} ({spec.year})."]
     return "\n".join(lines)
 

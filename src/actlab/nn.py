@@ -66,7 +66,11 @@ def module_class(spec: Spec) -> type[Activation]:
         return spec.module_class
     cls = _CLASSES.get(spec.name)
     if cls is None:
-        cls = type(spec.class_name, (Activation,), {"spec_name": spec.name, "__doc__": spec.summary, "__module__": __name__})
+        cls = type(
+            spec.class_name,
+            (Activation,),
+            {"spec_name": spec.name, "__doc__": spec.summary, "__module__": __name__},
+        )
         _CLASSES[spec.name] = cls
     return cls
 

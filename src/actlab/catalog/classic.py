@@ -38,7 +38,9 @@ register(
         derivative_is_constant=True,
         mp_forward=_step_mp,
         mp_derivative=lambda x, threshold: mp.mpf(0),
-        properties=Properties((0.0, 1.0), monotonic=True, continuity="discontinuous", zero_centred=False, saturating=True),
+        properties=Properties(
+            (0.0, 1.0), monotonic=True, continuity="discontinuous", zero_centred=False, saturating=True
+        ),
         origin="McCulloch & Pitts, A logical calculus of the ideas immanent in nervous activity",
         year=1943,
         kink_note="The jump at x = t has no derivative; actlab (like every framework) uses f'(t) = 0, "
@@ -64,7 +66,9 @@ register(
         derivative_is_constant=True,
         mp_forward=lambda x: mp.mpf(x),
         mp_derivative=lambda x: mp.mpf(1),
-        properties=Properties((-INF, INF), monotonic=True, continuity="Cinf", zero_centred=True, saturating=False),
+        properties=Properties(
+            (-INF, INF), monotonic=True, continuity="Cinf", zero_centred=True, saturating=False
+        ),
         origin="(the linear neuron) Widrow & Hoff, Adaptive switching circuits",
         year=1960,
         torch_module="torch.nn.Identity",
@@ -99,7 +103,9 @@ register(
         derivative_from_output=lambda y: y * (1 - y),
         mp_forward=lambda x: 1 / (1 + mp.exp(-x)),
         mp_derivative=lambda x: mp.exp(-x) / (1 + mp.exp(-x)) ** 2,
-        properties=Properties((0.0, 1.0), monotonic=True, continuity="Cinf", zero_centred=False, saturating=True),
+        properties=Properties(
+            (0.0, 1.0), monotonic=True, continuity="Cinf", zero_centred=False, saturating=True
+        ),
         origin="Verhulst (logistic function, 1845); in networks Rumelhart, Hinton & Williams",
         year=1986,
         torch_function="torch.sigmoid",
@@ -125,7 +131,9 @@ register(
         derivative_from_output=lambda y: 1 - y * y,
         mp_forward=mp.tanh,
         mp_derivative=lambda x: mp.sech(x) ** 2,
-        properties=Properties((-1.0, 1.0), monotonic=True, continuity="Cinf", zero_centred=True, saturating=True),
+        properties=Properties(
+            (-1.0, 1.0), monotonic=True, continuity="Cinf", zero_centred=True, saturating=True
+        ),
         origin="LeCun, Bottou, Orr & Müller, Efficient BackProp",
         year=1998,
         torch_function="torch.tanh",

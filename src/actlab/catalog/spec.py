@@ -95,7 +95,8 @@ class Properties:
 
     ``output_range`` is the closure of the image for the default parameters, (lo, hi) with ±inf for
     unbounded sides. ``zero_centred`` means f(0) = 0 and the function takes both signs.
-    ``saturating`` means f' → 0 on at least one side (as |x| → ∞).
+    ``saturating`` means f' → 0 as x → +∞ *and* as x → −∞ (Gulcehre et al., 2016): sigmoid and tanh
+    saturate; ReLU, ELU and GELU do not (they are only left-saturating).
     ``self_gated`` means f(x) = x · g(x) for a gate g in [0, 1] (swish, gelu, mish, ...).
     """
 
