@@ -37,7 +37,7 @@ def clean_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except (ValueError, TypeError, FileNotFoundError, KeyError) as err:
             message = err.args[0] if isinstance(err, KeyError) and err.args else err
-            stderr.print(f"[bold red]error:[/] {message}", highlight=False)
+            stderr.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
             raise typer.Exit(code=2) from None
 
     return wrapper

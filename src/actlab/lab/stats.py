@@ -54,7 +54,7 @@ def paired_p_value(a: Sequence[float], b: Sequence[float]) -> float | None:
         raise ValueError(f"paired samples must have equal length, got {len(a)} and {len(b)}")
     if len(a) < 2:
         return None
-    differences = [x - y for x, y in zip(a, b)]
+    differences = [x - y for x, y in zip(a, b, strict=True)]
     if max(differences) == min(differences):
         # No spread in the differences: t is 0/0 (identical) or ±inf (a constant gap).
         return 1.0 if differences[0] == 0 else 0.0
@@ -152,7 +152,7 @@ def summarize(
         )
     best.paired_n = best.n
     best.is_best = True
-    for row, adjusted in zip(others, holm([r.p_value for r in others])):
+    for row, adjusted in zip(others, holm([r.p_value for r in others]), strict=True):
         row.p_holm = adjusted
         row.significant = None if adjusted is None else adjusted < alpha
     return rows

@@ -178,7 +178,7 @@ class Store:
         """The runs of ``run_specs`` not yet stored, in their given order."""
         wanted = [spec.key() for spec in run_specs]
         stored = self._stored_among(wanted)
-        return [spec for spec, key in zip(run_specs, wanted) if key not in stored]
+        return [spec for spec, key in zip(run_specs, wanted, strict=True) if key not in stored]
 
     def _stored_among(self, keys: Sequence[str]) -> set[str]:
         found: set[str] = set()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 BUILTIN_DATASETS: dict[str, str] = {
@@ -297,7 +297,6 @@ __all__ = [
     "Limits",
     "Settings",
     "SettingsError",
-    "field",
     "hidden_activation_names",
     "validate_settings",
 ]

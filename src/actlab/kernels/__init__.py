@@ -1,0 +1,127 @@
+"""Optional fast paths and lean backward passes, chosen by one dispatcher.
+
+``register()`` installs ``fast_path`` for every catalogue entry in ``actlab.dispatch.FAST_PATHS``
+(importing the package alone changes nothing outside it). For each call it picks, in order:
+
+1. CUDA tensors: the Triton kernels (``triton_kernels``) when triton imports and the entry has one;
+2. CPU: torch's native op where ``cpu.NATIVE_VERIFIED`` lists the (entry, dtype) pair — a test proves
+   each within the catalogue's bounds;
+3. CPU: the Spec's own formula compiled into one fused loop (``cpu.compiled_call``; on for large inputs,
+   see ``cpu.set_compile``), gated entries through the fused GLU Function;
+4. otherwise ``None``: the exact reference path in ``actlab.autograd`` runs.
+
+Every path keeps for backward no more than the reference does. For less, use the lean modules:
+``actlab.kernels.lean("gelu")`` (see ``lean.py`` for the modes).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from actlab.catalog.spec import Spec, all_specs
+from actlab.kernels import cpu, glu
+from actlab.kernels import lean as _lean_module
+from actlab.kernels.bits import pack_bits, unpack_bits
+from actlab.kernels.glu import fused_glu
+from actlab.kernels.lean import MODES, LeanActivation, choose_mode, lean, lean_apply, saved_bytes
+
+Tensor = torch.Tensor
+
+_registered = False
+
+
+def fast_path(spec: Spec, x: Tensor, params: dict[str, Any], needs_grad: bool) -> Tensor | None:
+    """The dispatcher registered in ``actlab.dispatch.FAST_PATHS``; ``None`` declines."""
+    if x.numel() == 0:
+        return None
+    if x.is_cuda:
+        from actlab.kernels import triton_kernels
+
+        return triton_kernels.call(spec, x, params, needs_grad)
+    if spec.kind == "gated":
+        if cpu.wants_compile(x):
+            if needs_grad:
+                return glu.fused_glu(spec, x, params, inplace_grad=False)
+            return cpu.compiled_glu_forward(spec, x, params)
+        return None
+    op = cpu.native_op(spec, x, params)
+    if op is not None:
+        return cpu.native_call(op, x, params, needs_grad)
+    return cpu.compiled_call(spec, x, params, needs_grad)
+
+
+def register() -> None:
+    """Register the dispatcher in ``actlab.dispatch.FAST_PATHS`` for every catalogue entry (idempotent)."""
+    from actlab.dispatch import FAST_PATHS
+
+    _install_internal()
+    for spec in all_specs():
+        FAST_PATHS.setdefault(spec.name, fast_path)
+
+
+def _install_internal() -> None:
+    """Wire the verified native ops and compiled GLU into the lean/fused Functions (no global effect)."""
+    global _registered
+    if not _registered:
+        _registered = True
+        # lean modules use the same verified native forward/backward where one exists
+        _lean_module.FORWARD_OVERRIDES.update(_native_forward_overrides())
+        _lean_module.OUTPUT_BACKWARD_OVERRIDES.update(_native_output_backwards())
+        if cpu.compiled_glu_forward not in glu.FUSED_FORWARD:
+            glu.FUSED_FORWARD.append(cpu.compiled_glu_forward)
+            glu.FUSED_BACKWARD.append(cpu.compiled_glu_backward)
+
+
+def unregister() -> None:
+    """Remove the dispatcher (the reference path runs everywhere), e.g. to compare against it."""
+    from actlab.dispatch import FAST_PATHS
+
+    for name, fn in list(FAST_PATHS.items()):
+        if fn is fast_path:
+            del FAST_PATHS[name]
+
+
+def _native_forward_overrides() -> dict[str, Any]:
+    from actlab.catalog.spec import lookup
+
+    def make(name: str) -> Any:
+        def forward(x: Tensor, params: dict[str, Any]) -> Tensor | None:
+            op = cpu.native_op(lookup(name), x, params, forward_only=True)
+            return None if op is None else op.forward(x, params)
+
+        return forward
+
+    return {name: make(name) for name in cpu.NATIVE}
+
+
+def _native_output_backwards() -> dict[str, Any]:
+    from actlab.catalog.spec import lookup
+
+    def make(name: str) -> Any:
+        def backward(grad: Tensor, y: Tensor, params: dict[str, Any]) -> Tensor | None:
+            op = cpu.native_op(lookup(name), y, params)
+            return None if op is None or op.saves != "output" else op.backward(grad, y, params)
+
+        return backward
+
+    return {name: make(name) for name, op in cpu.NATIVE.items() if op.saves == "output"}
+
+
+_install_internal()
+
+__all__ = [
+    "MODES",
+    "LeanActivation",
+    "choose_mode",
+    "fast_path",
+    "fused_glu",
+    "lean",
+    "lean_apply",
+    "pack_bits",
+    "register",
+    "saved_bytes",
+    "unpack_bits",
+    "unregister",
+]

@@ -1,0 +1,358 @@
+"""CPU fast paths: torch's native op where a test proves it within the catalogue's bounds, and fused
+compiled code (torch.compile, Inductor's C++ backend) for entries torch has no op for.
+
+* Native ops (``NATIVE``): forward and backward are torch's own kernels, used only for the dtypes in
+  ``NATIVE_VERIFIED`` — each (entry, dtype) there is checked against the reference over the whole
+  finite range, tails and edges included, by ``tests/kernels/test_cpu.py``. Backward keeps what the
+  Spec says (the output for relu/sigmoid/tanh/hardtanh/leaky_relu, ...), never more than the reference.
+  Entries where torch is not accurate enough (gelu's fp32 tail, softplus' threshold jump, ...) are not
+  listed and keep the exact reference path.
+* Compiled (``compiled_forward`` / ``compiled_backward``): the Spec's own forward and derivative, one
+  precision up exactly as the reference, fused into one loop by torch.compile; shapes are dynamic
+  (inputs are flattened), so one compilation serves every size. Compilation happens on first use and
+  is cached; if it fails (no C++ compiler, unsupported op) the entry is remembered as failed and the
+  reference path runs. ``set_compile("never" | "auto" | "always")`` or ``ACTLAB_COMPILE=0|1`` choose;
+  ``auto`` compiles only for inputs of at least ``COMPILE_MIN_NUMEL`` elements, so small calls (tests,
+  the playground) never pay a compilation.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch.autograd.function import once_differentiable
+
+from actlab.autograd import compute_dtype, evaluate
+from actlab.catalog.spec import Spec
+
+Tensor = torch.Tensor
+aten = torch.ops.aten
+
+
+@dataclass(frozen=True)
+class NativeOp:
+    forward: Callable[[Tensor, dict[str, Any]], Tensor]
+    backward: Callable[[Tensor, Tensor, dict[str, Any]], Tensor]  # (grad, saved, params)
+    saves: str  # "output" or "input"
+    accepts: Callable[[dict[str, Any]], bool] = lambda p: True
+
+
+def _hardtanh_params(p: dict[str, Any]) -> tuple[float, float]:
+    return float(p.get("min_val", -1.0)), float(p.get("max_val", 1.0))
+
+
+def _inside(y: Tensor, lo: float, hi: float) -> Tensor:
+    return ((y > lo) & (y < hi)).to(y.dtype)
+
+
+NATIVE: dict[str, NativeOp] = {
+    # leaky_relu_backward with slope 0 is grad·[y > 0] (0·grad for NaN y, as the reference gives);
+    # threshold_backward would pass the gradient through a NaN
+    "relu": NativeOp(
+        lambda x, p: torch.relu(x), lambda g, y, p: aten.leaky_relu_backward(g, y, 0.0, True), "output"
+    ),
+    "sigmoid": NativeOp(lambda x, p: torch.sigmoid(x), lambda g, y, p: aten.sigmoid_backward(g, y), "output"),
+    "tanh": NativeOp(lambda x, p: torch.tanh(x), lambda g, y, p: aten.tanh_backward(g, y), "output"),
+    "hardtanh": NativeOp(
+        lambda x, p: F.hardtanh(x, *_hardtanh_params(p)),
+        # y lies strictly inside (min, max) exactly when x does; products with 0/1 are exact, and
+        # unlike aten.hardtanh_backward a NaN gets 0 as in the reference
+        lambda g, y, p: g * _inside(y, *_hardtanh_params(p)),
+        "output",
+        lambda p: _hardtanh_params(p)[0] < _hardtanh_params(p)[1],
+    ),
+    "relu6": NativeOp(
+        lambda x, p: F.hardtanh(x, 0.0, 6.0), lambda g, y, p: g * _inside(y, 0.0, 6.0), "output"
+    ),
+    "leaky_relu": NativeOp(
+        lambda x, p: F.leaky_relu(x, float(p.get("negative_slope", 0.01))),
+        lambda g, y, p: aten.leaky_relu_backward(g, y, float(p.get("negative_slope", 0.01)), True),
+        "output",
+        lambda p: float(p.get("negative_slope", 0.01)) > 0,
+    ),
+    "elu": NativeOp(
+        lambda x, p: F.elu(x, float(p.get("alpha", 1.0))),
+        lambda g, y, p: aten.elu_backward(g, float(p.get("alpha", 1.0)), 1.0, 1.0, True, y),
+        "output",
+        lambda p: float(p.get("alpha", 1.0)) >= 0,
+    ),
+    "silu": NativeOp(lambda x, p: F.silu(x), lambda g, x, p: aten.silu_backward(g, x), "input"),
+    "mish": NativeOp(lambda x, p: F.mish(x), lambda g, x, p: aten.mish_backward(g, x), "input"),
+    "hardswish": NativeOp(
+        lambda x, p: F.hardswish(x), lambda g, x, p: aten.hardswish_backward(g, x), "input"
+    ),
+    "hardsigmoid": NativeOp(
+        lambda x, p: F.hardsigmoid(x), lambda g, x, p: aten.hardsigmoid_backward(g, x), "input"
+    ),
+    "hardshrink": NativeOp(
+        lambda x, p: F.hardshrink(x, float(p.get("lambd", 0.5))),
+        lambda g, x, p: aten.hardshrink_backward(g, x, float(p.get("lambd", 0.5))),
+        "input",
+    ),
+    "softshrink": NativeOp(
+        lambda x, p: F.softshrink(x, float(p.get("lambd", 0.5))),
+        lambda g, x, p: aten.softshrink_backward(g, x, float(p.get("lambd", 0.5))),
+        "input",
+    ),
+}
+
+# (entry, dtype) pairs proven within bounds by tests/kernels/test_cpu.py (forward ≤ 3 units of the
+# reference, backward ≤ 6, over ±(0 … max finite) and the edges). Only these use the native op.
+_F32, _F64, _BF16, _F16 = torch.float32, torch.float64, torch.bfloat16, torch.float16
+_ALL = frozenset({_F32, _F64, _BF16, _F16})
+NATIVE_VERIFIED: dict[str, frozenset[torch.dtype]] = {
+    "relu": _ALL,
+    "sigmoid": _ALL,
+    "tanh": _ALL,
+    "hardtanh": _ALL,
+    "relu6": _ALL,
+    "leaky_relu": _ALL,
+    # Measured and left out (the reference keeps them): elu's native backward passes a gradient
+    # through NaN in bf16; softshrink's disagrees at ±lambd; silu/mish/hardswish give NaN at -inf in
+    # half precision and are 8 units off in fp32 backward (silu, mish) or overflow (hardswish).
+}
+
+
+def native_op(spec: Spec, x: Tensor, params: dict[str, Any], forward_only: bool = False) -> NativeOp | None:
+    """The native op for this call if it is verified for x's dtype and (unless ``forward_only``) its
+    backward keeps what the Spec's does."""
+    op = NATIVE.get(spec.name)
+    if op is None or x.device.type != "cpu" or x.dtype not in NATIVE_VERIFIED.get(spec.name, ()):
+        return None
+    if any(isinstance(v, Tensor) for v in params.values()) or not op.accepts(params):
+        return None
+    if not forward_only and op.saves != spec.saves:
+        return None
+    return op
+
+
+class NativeFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x: Tensor, op: NativeOp, params: dict[str, Any]) -> Tensor:  # type: ignore[override]
+        y = op.forward(x, params)
+        ctx.op, ctx.params = op, params
+        ctx.save_for_backward(y if op.saves == "output" else x)
+        return y
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad: Tensor):  # type: ignore[override]
+        (saved,) = ctx.saved_tensors
+        return ctx.op.backward(grad, saved, ctx.params), None, None
+
+
+def native_call(op: NativeOp, x: Tensor, params: dict[str, Any], needs_grad: bool) -> Tensor:
+    if needs_grad:
+        return NativeFunction.apply(x, op, params)
+    return op.forward(x, params)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Compiled paths
+# ----------------------------------------------------------------------------------------------------
+COMPILE_MIN_NUMEL = 1 << 18
+_compile_setting = os.environ.get("ACTLAB_COMPILE", "auto").strip().lower()
+_COMPILED: dict[tuple, Callable[..., Tensor] | None] = {}
+
+
+def set_compile(setting: str) -> None:
+    """'never', 'auto' (inputs of at least COMPILE_MIN_NUMEL elements) or 'always'."""
+    global _compile_setting
+    aliases = {"0": "never", "1": "always", "false": "never", "true": "always"}
+    setting = aliases.get(setting, setting)
+    if setting not in ("never", "auto", "always"):
+        raise ValueError(f"compile setting {setting!r}: use 'never', 'auto' or 'always'")
+    _compile_setting = setting
+
+
+def compile_setting() -> str:
+    return {"0": "never", "1": "always"}.get(_compile_setting, _compile_setting)
+
+
+def wants_compile(x: Tensor) -> bool:
+    setting = compile_setting()
+    if setting == "never" or x.device.type != "cpu":
+        return False
+    return setting == "always" or x.numel() >= COMPILE_MIN_NUMEL
+
+
+def _static_key(spec: Spec, params: dict[str, Any]) -> tuple | None:
+    items = []
+    for k, v in sorted(params.items()):
+        if isinstance(v, Tensor):
+            return None
+        items.append((k, v))
+    return (spec.name, tuple(items))
+
+
+def _compiled(key: tuple, build: Callable[[], Callable[..., Tensor]]) -> Callable[..., Tensor] | None:
+    if key in _COMPILED:
+        return _COMPILED[key]
+    plain = build()
+    # dynamo keeps its cache on the code object: a code object of its own per entry (and per direction,
+    # dtype, parameters) keeps entries from counting against each other's recompilation limit
+    plain.__code__ = plain.__code__.replace(co_name=f"actlab_{key[0]}_{abs(hash(key)) % 10**8}")
+    fn = torch.compile(plain, dynamic=True, fullgraph=True)
+    _COMPILED[key] = fn
+    return fn
+
+
+def _run(key: tuple, fn: Callable[..., Tensor], *args: Tensor) -> Tensor | None:
+    try:
+        return fn(*args)
+    except Exception as err:  # compiler missing or op unsupported: remember, fall back to the reference
+        _COMPILED[key] = None
+        warnings.warn(
+            f"actlab: compiled path {key[0]!r} failed ({type(err).__name__}); using the reference",
+            stacklevel=3,
+        )
+        return None
+
+
+def compiled_forward(spec: Spec, x: Tensor, params: dict[str, Any]) -> Tensor | None:
+    """f(x) from a fused compiled loop, computed one precision up like the reference; None to decline."""
+    skey = _static_key(spec, params)
+    if skey is None or spec.kind != "elementwise":
+        return None
+    key = (*skey, "forward", x.dtype)
+    cd, dtype, forward = compute_dtype(x.dtype), x.dtype, spec.forward
+
+    def build() -> Callable[[Tensor], Tensor]:
+        def fwd(flat: Tensor) -> Tensor:
+            return forward(flat.to(cd), **params).to(dtype)
+
+        return fwd
+
+    fn = _compiled(key, build)
+    if fn is None:
+        return None
+    y = _run(key, fn, x.reshape(-1))
+    return None if y is None else y.view(x.shape)
+
+
+def compiled_backward(
+    spec: Spec, saved: Tensor, grad: Tensor, params: dict[str, Any], saves: str
+) -> Tensor | None:
+    """grad · f'(x) from the saved input or output, fused; None to decline."""
+    skey = _static_key(spec, params)
+    if skey is None:
+        return None
+    key = (*skey, "backward", saves, saved.dtype)
+    cd, dtype = compute_dtype(saved.dtype), saved.dtype
+    derivative = spec.derivative_from_output if saves == "output" else spec.derivative
+
+    def build() -> Callable[[Tensor, Tensor], Tensor]:
+        def bwd(g: Tensor, s: Tensor) -> Tensor:
+            return (g.to(cd) * derivative(s.to(cd), **params)).to(dtype)
+
+        return bwd
+
+    fn = _compiled(key, build)
+    if fn is None:
+        return None
+    out = _run(key, fn, grad.reshape(-1), saved.reshape(-1))
+    return None if out is None else out.view(grad.shape)
+
+
+class CompiledFunction(torch.autograd.Function):
+    """The generic Function's semantics (keeps what the Spec says) with compiled forward and backward."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, spec: Spec, params: dict[str, Any]) -> Tensor:  # type: ignore[override]
+        y = compiled_forward(spec, x, params)
+        if y is None:
+            y = evaluate(spec, x, params)
+        ctx.spec, ctx.params, ctx.saves = spec, params, spec.saves
+        if spec.saves == "output":
+            ctx.save_for_backward(y)
+        elif spec.saves == "input":
+            ctx.save_for_backward(x)
+        else:
+            ctx.shape = x.shape
+        return y
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad: Tensor):  # type: ignore[override]
+        spec, params = ctx.spec, ctx.params
+        cd = compute_dtype(grad.dtype)
+        if ctx.saves == "nothing":
+            d = spec.derivative(torch.zeros(ctx.shape, dtype=cd), **params)
+            return (grad.to(cd) * d).to(grad.dtype), None, None
+        (saved,) = ctx.saved_tensors
+        out = compiled_backward(spec, saved, grad, params, ctx.saves)
+        if out is None:
+            d = (spec.derivative_from_output if ctx.saves == "output" else spec.derivative)(
+                saved.to(cd), **params
+            )
+            out = (grad.to(cd) * d).to(grad.dtype)
+        return out, None, None
+
+
+def compiled_call(spec: Spec, x: Tensor, params: dict[str, Any], needs_grad: bool) -> Tensor | None:
+    if spec.kind != "elementwise" or spec.learnable or spec.stochastic or not wants_compile(x):
+        return None
+    if not needs_grad:
+        return compiled_forward(spec, x, params)
+    skey = _static_key(spec, params)
+    if skey is None or _COMPILED.get((*skey, "forward", x.dtype), True) is None:
+        return None  # compilation failed before: the reference path
+    return CompiledFunction.apply(x, spec, params)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Fused GLU on CPU
+# ----------------------------------------------------------------------------------------------------
+def compiled_glu_forward(spec: Spec, x: Tensor, params: dict[str, Any]) -> Tensor | None:
+    from actlab.kernels.glu import split_params
+
+    if not wants_compile(x):
+        return None
+    skey = _static_key(spec, params)
+    if skey is None:
+        return None
+    dim, gate, gp = split_params(spec, params)
+    key = (*skey, "glu_forward", x.dtype)
+    cd, dtype = compute_dtype(x.dtype), x.dtype
+
+    def build() -> Callable[[Tensor], Tensor]:
+        def fwd(t: Tensor) -> Tensor:
+            a, b = t.to(cd).chunk(2, dim)
+            return (a * gate.forward(b, **gp)).to(dtype)
+
+        return fwd
+
+    fn = _compiled(key, build)
+    return None if fn is None else _run(key, fn, x)
+
+
+def compiled_glu_backward(
+    spec: Spec, x: Tensor, grad: Tensor, params: dict[str, Any]
+) -> tuple[Tensor, Tensor] | None:
+    from actlab.kernels.glu import split_params
+
+    if not wants_compile(x):
+        return None
+    skey = _static_key(spec, params)
+    if skey is None:
+        return None
+    dim, gate, gp = split_params(spec, params)
+    key = (*skey, "glu_backward", x.dtype)
+    cd, dtype = compute_dtype(x.dtype), x.dtype
+
+    def build() -> Callable[[Tensor, Tensor], tuple[Tensor, Tensor]]:
+        def bwd(t: Tensor, g: Tensor) -> tuple[Tensor, Tensor]:
+            a, b = t.to(cd).chunk(2, dim)
+            gc = g.to(cd)
+            return (gc * gate.forward(b, **gp)).to(dtype), (gc * a * gate.derivative(b, **gp)).to(dtype)
+
+        return bwd
+
+    fn = _compiled(key, build)
+    return None if fn is None else _run(key, fn, x, grad)  # type: ignore[return-value]
