@@ -50,11 +50,12 @@ def derivative(name: str, x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.T
     return evaluate_derivative(s, x, params)
 
 
-def swap(model: torch.nn.Module, mapping: Any, *, inplace: bool = False) -> Any:
-    """Swap activations inside a model; see ``actlab.surgery.swap``."""
+def swap(model: torch.nn.Module, mapping: Any, *, inplace: bool = False, **options: Any) -> Any:
+    """Swap activations inside a model and report every site; see ``actlab.surgery.swap`` for the
+    options (``strict``, ``functional``, ``init``, ``fit_range``)."""
     from actlab.surgery import swap as _swap
 
-    return _swap(model, mapping, inplace=inplace)
+    return _swap(model, mapping, inplace=inplace, **options)
 
 
 def __getattr__(attr: str) -> Any:

@@ -52,8 +52,9 @@ def propagate(activation: str, depth: int, width: int, seed: int) -> tuple[list[
 
 def run(out_dir: Path | None = None, seed: int = 0, depth: int = 64, width: int = 256) -> DemoResult:
     alpha, lam = selu_constants()
-    alpha_gap = abs(alpha - mp.mpf(PUBLISHED_ALPHA))
-    lambda_gap = abs(lam - mp.mpf(PUBLISHED_LAMBDA))
+    with mp.workdps(40):
+        alpha_gap = abs(alpha - mp.mpf(PUBLISHED_ALPHA))
+        lambda_gap = abs(lam - mp.mpf(PUBLISHED_LAMBDA))
     stats = {act: propagate(act, depth, width, seed) for act in ("selu", "relu", "tanh")}
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
