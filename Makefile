@@ -37,9 +37,11 @@ demo: install
 gallery: install
 	$(VENV)/bin/actlab gallery -o gallery
 
+# One BLAS/OpenMP thread per process: the suite's models are tiny, and its subprocesses (a server, a
+# browser, a killed sweep) would otherwise oversubscribe the cores.
 test: install-test
 	$(VENV)/bin/ruff check src tests benchmarks
-	$(PY) -m pytest -q
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q
 
 bench: install
 	$(PY) benchmarks/run_all.py

@@ -6,7 +6,7 @@ activation modules, built by ``build_model``) one after the other with an ordina
 sides use one thread (the trainer's setting for small models) and are measured in this run. Also
 printed: both accuracy distributions, which should agree (same models, same optimiser, same steps).
 
-    .venv/bin/python benchmarks/bench_sweep.py [--steps 300] [--seeds 5]
+    .venv/bin/python benchmarks/bench_sweep.py [--steps 300] [--seeds 5] [--fast-paths]
 """
 
 from __future__ import annotations
@@ -70,7 +70,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument(
+        "--fast-paths", action="store_true", help="register actlab.kernels' fast paths (both sides)"
+    )
     args = parser.parse_args()
+    if args.fast_paths:
+        import actlab.kernels
+
+        actlab.kernels.register()
 
     torch.set_num_threads(1)
     task = make_task("mnist1d")  # generated before either clock starts
@@ -80,7 +87,8 @@ def main() -> None:
     runs = [RunSpec("mnist1d", a, s, "mnist1d_mlp", train=config) for a in acts for s in range(args.seeds)]
 
     print(f"machine: {platform.machine()} {platform.processor() or ''} · {os.cpu_count()} cores · "
-          f"load {os.getloadavg()[0]:.1f} · torch {torch.__version__} · 1 thread")  # fmt: skip
+          f"load {os.getloadavg()[0]:.1f} · torch {torch.__version__} · 1 thread · "
+          f"activations: {'fast paths' if args.fast_paths else 'exact reference path'}")  # fmt: skip
     print(f"sweep: MNIST-1D mnist1d_mlp · {len(acts)} activations x {args.seeds} seeds · {args.steps} steps")
     print(f"activations: {', '.join(acts)}")
 

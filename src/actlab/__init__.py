@@ -28,8 +28,18 @@ def spec(name: str) -> Spec:
     return lookup(name)
 
 
-def get(name: str, *args: Any, **kwargs: Any) -> torch.nn.Module:
-    """An ``nn.Module`` for the activation ``name``: ``get("gelu", approximate="tanh")``."""
+def get(name: str, *args: Any, memory: str = "default", **kwargs: Any) -> torch.nn.Module:
+    """An ``nn.Module`` for the activation ``name``: ``get("gelu", approximate="tanh")``.
+
+    ``memory="lean"`` returns the lean-backward module (``actlab.kernels.lean``), which keeps less
+    for backward than torch (a 1-bit mask, the output alone, or recomputation) with exact gradients.
+    """
+    if memory == "lean":
+        from actlab.kernels import lean
+
+        return lean(name, *args, **kwargs)
+    if memory != "default":
+        raise ValueError(f"memory = {memory!r} is not allowed; use 'default' or 'lean'")
     from actlab.nn import module_class
 
     return module_class(lookup(name))(*args, **kwargs)

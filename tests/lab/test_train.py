@@ -130,7 +130,9 @@ def test_groups_are_split_for_processes_with_equal_activations_together():
     chunks = plan_groups(runs, parts=2)
     assert sorted(map(len, chunks)) == [1, 3, 3]
     for chunk in chunks:
-        assert len({runs[i].activation for i in chunk}) == 1 and len({runs[i].group_key() for i in chunk}) == 1
+        assert (
+            len({runs[i].activation for i in chunk}) == 1 and len({runs[i].group_key() for i in chunk}) == 1
+        )
 
 
 def test_result_is_filled():

@@ -236,6 +236,9 @@ def cpu_speed_table(
 ) -> list[dict[str, Any]]:
     """Per entry, fp32: torch-native (or naive composition) time ÷ actlab time, forward and forward+backward,
     and a plain copy of the same tensor ÷ actlab forward time. Ratios > 1 mean actlab is faster."""
+    from actlab.kernels import register
+
+    register()  # actlab.functional goes through the fast paths being measured
     before = cpu.compile_setting()
     cpu.set_compile("always" if compile_paths else "never")
     rows = []
