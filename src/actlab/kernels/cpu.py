@@ -11,9 +11,13 @@ compiled code (torch.compile, Inductor's C++ backend) for entries torch has no o
   precision up exactly as the reference, fused into one loop by torch.compile; shapes are dynamic
   (inputs are flattened), so one compilation serves every size. Compilation happens on first use and
   is cached; if it fails (no C++ compiler, unsupported op) the entry is remembered as failed and the
-  reference path runs. ``set_compile("never" | "auto" | "always")`` or ``ACTLAB_COMPILE=0|1`` choose;
-  ``auto`` compiles only for inputs of at least ``COMPILE_MIN_NUMEL`` elements, so small calls (tests,
-  the playground) never pay a compilation.
+  reference path runs.
+
+Compilation is **opt-in**: it costs about 20 s per function and direction on a CPU and needs a working
+C++ toolchain, so the default is ``never`` and a plain ``import actlab`` never compiles anything. Opt in
+with ``ACTLAB_COMPILE=auto`` (compile inputs of at least ``COMPILE_MIN_NUMEL`` elements, so small calls
+never pay a compilation), ``ACTLAB_COMPILE=always``, or ``actlab.kernels.set_compile("auto")`` at run
+time. ``actlab bench`` opts in for its own measurement and restores the setting afterwards.
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch.autograd.function import once_differentiable
 
 from actlab.autograd import compute_dtype, evaluate
 from actlab.catalog.spec import Spec
@@ -164,22 +167,36 @@ def native_call(op: NativeOp, x: Tensor, params: dict[str, Any], needs_grad: boo
 # Compiled paths
 # ----------------------------------------------------------------------------------------------------
 COMPILE_MIN_NUMEL = 1 << 18
-_compile_setting = os.environ.get("ACTLAB_COMPILE", "auto").strip().lower()
+_COMPILE_ALIASES = {
+    "0": "never",
+    "1": "always",
+    "false": "never",
+    "true": "always",
+    "off": "never",
+    "": "never",
+}
+# never by default (see the module docstring); an unknown environment value also means never
+_compile_setting = _COMPILE_ALIASES.get(
+    os.environ.get("ACTLAB_COMPILE", "never").strip().lower(),
+    os.environ.get("ACTLAB_COMPILE", "never").strip().lower(),
+)
 _COMPILED: dict[tuple, Callable[..., Tensor] | None] = {}
 
 
 def set_compile(setting: str) -> None:
-    """'never', 'auto' (inputs of at least COMPILE_MIN_NUMEL elements) or 'always'."""
+    """Choose when fast paths compile: 'never' (the default), 'auto' (inputs of at least
+    ``COMPILE_MIN_NUMEL`` elements) or 'always'. Compiling costs ~20 s per function on a CPU and needs
+    a C++ toolchain; a failed compilation falls back to the reference path with a warning."""
     global _compile_setting
-    aliases = {"0": "never", "1": "always", "false": "never", "true": "always"}
-    setting = aliases.get(setting, setting)
+    setting = _COMPILE_ALIASES.get(setting, setting)
     if setting not in ("never", "auto", "always"):
         raise ValueError(f"compile setting {setting!r}: use 'never', 'auto' or 'always'")
     _compile_setting = setting
 
 
 def compile_setting() -> str:
-    return {"0": "never", "1": "always"}.get(_compile_setting, _compile_setting)
+    """The current setting: 'never' unless ACTLAB_COMPILE or ``set_compile`` opted in."""
+    return _compile_setting if _compile_setting in ("auto", "always") else "never"
 
 
 def wants_compile(x: Tensor) -> bool:
@@ -285,10 +302,12 @@ class CompiledFunction(torch.autograd.Function):
         return y
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, grad: Tensor):  # type: ignore[override]
         spec, params = ctx.spec, ctx.params
         cd = compute_dtype(grad.dtype)
+        if torch.is_grad_enabled():
+            # create_graph=True: the generic Function's differentiable backward (same formula, eager)
+            return _differentiable_backward(ctx, grad), None, None
         if ctx.saves == "nothing":
             d = spec.derivative(torch.zeros(ctx.shape, dtype=cd), **params)
             return (grad.to(cd) * d).to(grad.dtype), None, None
@@ -300,6 +319,25 @@ class CompiledFunction(torch.autograd.Function):
             )
             out = (grad.to(cd) * d).to(grad.dtype)
         return out, None, None
+
+
+def _differentiable_backward(ctx: Any, grad: Tensor) -> Tensor:
+    """grad · f' with differentiable torch ops, as ``actlab.autograd.SpecFunction.backward`` computes it:
+    double backward through the compiled path then gives the reference's second derivative."""
+    spec, params = ctx.spec, ctx.params
+    if not spec.double_backward:
+        raise RuntimeError(
+            f"double backward is not supported for {spec.name!r}: its derivative is not "
+            "differentiable in closed form; use first-order gradients only"
+        )
+    cd = compute_dtype(grad.dtype)
+    if ctx.saves == "nothing":
+        d = spec.derivative(torch.zeros(ctx.shape, dtype=cd, device=grad.device), **params)
+    else:
+        (saved,) = ctx.saved_tensors
+        derivative = spec.derivative_from_output if ctx.saves == "output" else spec.derivative
+        d = derivative(saved.to(cd), **params)
+    return (grad.to(cd) * d).to(grad.dtype)
 
 
 def compiled_call(spec: Spec, x: Tensor, params: dict[str, Any], needs_grad: bool) -> Tensor | None:

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
-from torch.autograd.function import once_differentiable
 
 from actlab.autograd import compute_dtype
 from actlab.catalog.spec import Spec, lookup
@@ -80,10 +79,22 @@ class FusedGLUFunction(torch.autograd.Function):
         return y
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, grad: Tensor):  # type: ignore[override]
         (x,) = ctx.saved_tensors
         spec, params = ctx.spec, ctx.params
+        if torch.is_grad_enabled():
+            # create_graph=True: differentiable eager formula, a fresh buffer (x is never overwritten)
+            if not spec.double_backward:
+                raise RuntimeError(
+                    f"double backward is not supported for {spec.name!r}: its derivative is not "
+                    "differentiable in closed form; use first-order gradients only"
+                )
+            return (
+                torch.cat(glu_backward_reference(spec, x, grad, params), split_params(spec, params)[0]),
+                None,
+                None,
+                None,
+            )
         grads = None
         for impl in FUSED_BACKWARD:
             grads = impl(spec, x, grad, params)
