@@ -33,8 +33,17 @@ def apply(
         dtype = kwargs.pop("dtype")
         if dtype is not None:
             input = input.to(dtype)
-    params = spec.bind(args, **kwargs)
+    if args or kwargs:
+        params = spec.bind(args, **kwargs)
+    else:  # the common call: defaults, validated once per entry (bind is deterministic)
+        params = _DEFAULTS.get(spec.name)
+        if params is None:
+            params = _DEFAULTS[spec.name] = spec.bind(())
     return call(spec, input, params, inplace=inplace, training=training)
+
+
+# Spec name -> its bound default parameters; call() never mutates the dict it is given.
+_DEFAULTS: dict[str, dict[str, Any]] = {}
 
 
 def _make(spec: Spec) -> Callable[..., Tensor]:

@@ -41,13 +41,18 @@ class Activation(nn.Module):
 
     @property
     def spec(self) -> Spec:
-        return lookup(self.spec_name)
+        spec = _SPECS.get(self.spec_name)
+        if spec is None:  # looked up once per entry: forward is the hot path
+            spec = _SPECS[self.spec_name] = lookup(self.spec_name)
+        return spec
 
     def params(self) -> dict[str, Any]:
         out = dict(self.static_params)
-        for p in self.spec.params:
-            if p.learnable:
-                out[p.name] = getattr(self, p.name)
+        spec = self.spec
+        if spec.learnable:
+            for p in spec.params:
+                if p.learnable:
+                    out[p.name] = getattr(self, p.name)
         return out
 
     def forward(self, input: Tensor) -> Tensor:
@@ -76,6 +81,7 @@ def module_class(spec: Spec) -> type[Activation]:
 
 
 _CLASSES: dict[str, type[Activation]] = {}
+_SPECS: dict[str, Spec] = {}
 
 
 def _export() -> list[str]:

@@ -16,14 +16,6 @@ from actlab.kernels.numerics import error_units
 GATED = [n for n in ("glu", "reglu", "geglu", "swiglu") if n in actlab.names()]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float16], ids=str)
 @pytest.mark.parametrize("name", GATED)
 def test_fused_matches_reference(name, dtype):

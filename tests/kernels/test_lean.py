@@ -35,15 +35,6 @@ from tests.kernels._specs import (
 DTYPES = [torch.float32, torch.bfloat16, torch.float16]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # OpenMP threads on a shared 2-core machine make every op ~100x slower; one thread is steady
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def reference_grad(spec: Spec, x: torch.Tensor, params: dict, grad: torch.Tensor, mode: str) -> torch.Tensor:
     """The generic Function's backward; for modes that see x (recompute, invert) and for unregistered
     Specs, its input-keeping formula — f'(x) one precision up, the catalogue's accurate derivative."""

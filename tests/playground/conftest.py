@@ -27,18 +27,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Tiny networks: with several busy processes on two cores, extra OpenMP threads make a step ~10×
-    # slower (the server sets the same). Restored afterwards so other areas' tests are unaffected.
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture
 def client():
     from fastapi.testclient import TestClient

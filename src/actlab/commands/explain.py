@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
                 table.add_column("expected", justify="right")
                 table.add_column("holds")
                 for c in r.checks:
-                    expected = "—" if c.expected is None else f"{c.expected:.4g}"
+                    expected = c.expected_text()
                     table.add_row(
                         c.statement, f"{c.value:.4g}", expected, "[green]yes[/]" if c.passed else "[red]no[/]"
                     )

@@ -80,13 +80,16 @@ def _print_tables(result: dict[str, Any]) -> None:
             f"{best / r['torch']:.2f}",
         )
     stdout.print(t)
-    if "cpu_speed_fp32" in result:
+    for key, size in (("cpu_speed_fp32", "large tensor"), ("cpu_speed_fp32_small", "10,000 elements")):
+        if key not in result:
+            continue
         t = Table(
-            title=f"CPU fp32 speed, {result['threads']} thread(s): baseline time / actlab time (> 1: actlab faster)"
+            title=f"CPU fp32 speed, {size}, {result['threads']} thread(s), {result.get('machine', '')}: "
+            "baseline time / actlab time (> 1: actlab faster)"
         )
         for col in ("activation", "baseline", "path", "forward", "fwd+bwd", "copy / forward"):
             t.add_column(col)
-        for r in result["cpu_speed_fp32"]:
+        for r in result[key]:
             t.add_row(
                 r["name"],
                 r["baseline"],
@@ -96,6 +99,7 @@ def _print_tables(result: dict[str, Any]) -> None:
                 f"{r['copy_over_forward']:.2f}",
             )
         stdout.print(t)
+    if "glu_speed_fp32" in result:
         t = Table(title="Gated (GLU) fp32 forward+backward: torch eager / actlab fused")
         t.add_column("activation")
         t.add_column("ratio")

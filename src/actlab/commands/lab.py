@@ -18,6 +18,7 @@ from rich.progress import (
 from rich.table import Table
 
 from actlab.commands.common import clean_errors, print_json, stderr, stdout
+from actlab.lab.models import parse_value
 
 # The demo: `actlab compare` with no arguments. MNIST-1D (Greydanus 2020) separates activations
 # clearly and is generated offline in seconds; these settings finish in a few minutes on 2 CPU cores.
@@ -33,22 +34,8 @@ def parse_task_options(items: list[str] | None) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ValueError(f"--task-option takes key=value, got {item!r} (e.g. --task-option noise=0.1)")
-        options[key.strip()] = _parse_value(value.strip())
+        options[key.strip()] = parse_value(value.strip())
     return options
-
-
-def _parse_value(text: str) -> Any:
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    if lowered == "none":
-        return None
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
 
 
 class _LazyProgress:

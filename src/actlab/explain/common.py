@@ -32,6 +32,14 @@ class Check:
     expected: float | None
     tolerance: float | None
     passed: bool
+    relation: str = "="  # "=" (within tolerance), "≤" or "≥"
+
+    def expected_text(self) -> str:
+        if self.expected is None:
+            return "—"
+        if self.relation != "=":
+            return f"{self.relation} {self.expected:.4g}"
+        return f"{self.expected:.4g}" + (f" ± {self.tolerance:g}" if self.tolerance else "")
 
 
 @dataclass
@@ -61,11 +69,11 @@ def close(statement: str, value: float, expected: float, tolerance: float) -> Ch
 
 
 def at_most(statement: str, value: float, bound: float) -> Check:
-    return Check(statement, float(value), float(bound), None, float(value) <= bound)
+    return Check(statement, float(value), float(bound), None, float(value) <= bound, "≤")
 
 
 def at_least(statement: str, value: float, bound: float) -> Check:
-    return Check(statement, float(value), float(bound), None, float(value) >= bound)
+    return Check(statement, float(value), float(bound), None, float(value) >= bound, "≥")
 
 
 def loss_for(task: Task) -> nn.Module:

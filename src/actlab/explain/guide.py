@@ -57,12 +57,9 @@ def _section(result: DemoResult, heading: str, lead: str, figure_prefix: str) ->
         lines.append(f"![{result.name}]({figure_prefix}/{Path(fig).name})")
     lines += ["", "| check | measured | expected | holds |", "|---|---|---|---|"]
     for c in result.checks:
-        expected = (
-            "—"
-            if c.expected is None
-            else f"{c.expected:.4g}" + (f" ± {c.tolerance:g}" if c.tolerance else "")
-        )
-        lines.append(f"| {c.statement} | {c.value:.4g} | {expected} | {'yes' if c.passed else '**no**'} |")
+        statement = c.statement.replace("|", "\\|")  # a bar inside a cell would end it
+        holds = "yes" if c.passed else "**no**"
+        lines.append(f"| {statement} | {c.value:.4g} | {c.expected_text()} | {holds} |")
     lines += ["", f"**Conclusion.** {result.conclusion}", ""]
     return "\n".join(lines)
 

@@ -6,8 +6,9 @@
 1. CUDA tensors: the Triton kernels (``triton_kernels``) when triton imports and the entry has one;
 2. CPU: torch's native op where ``cpu.NATIVE_VERIFIED`` lists the (entry, dtype) pair — a test proves
    each within the catalogue's bounds;
-3. CPU: the Spec's own formula compiled into one fused loop (``cpu.compiled_call``; on for large inputs,
-   see ``cpu.set_compile``), gated entries through the fused GLU Function;
+3. CPU, only when compilation is opted in (``ACTLAB_COMPILE=auto|always`` or ``set_compile``; off by
+   default because it costs ~20 s per function and needs a C++ toolchain): the Spec's own formula
+   compiled into one fused loop (``cpu.compiled_call``), gated entries through the fused GLU Function;
 4. otherwise ``None``: the exact reference path in ``actlab.autograd`` runs.
 
 Every path keeps for backward no more than the reference does. For less, use the lean modules:
@@ -24,6 +25,7 @@ from actlab.catalog.spec import Spec, all_specs
 from actlab.kernels import cpu, glu
 from actlab.kernels import lean as _lean_module
 from actlab.kernels.bits import pack_bits, unpack_bits
+from actlab.kernels.cpu import compile_setting, set_compile
 from actlab.kernels.glu import fused_glu
 from actlab.kernels.lean import MODES, LeanActivation, choose_mode, lean, lean_apply, saved_bytes
 
@@ -33,7 +35,16 @@ _registered = False
 
 
 def fast_path(spec: Spec, x: Tensor, params: dict[str, Any], needs_grad: bool) -> Tensor | None:
-    """The dispatcher registered in ``actlab.dispatch.FAST_PATHS``; ``None`` declines."""
+    """The dispatcher registered in ``actlab.dispatch.FAST_PATHS``; ``None`` declines.
+
+    Never compiles unless compilation was opted in (``ACTLAB_COMPILE=auto|always`` or
+    ``actlab.kernels.set_compile``): by default only the verified native ops (and Triton on CUDA) run.
+    """
+    if x.is_cpu:
+        # the hot path: what does not depend on the call's parameters is decided once per (entry, dtype)
+        op = cpu.native_op_fast(spec, x, params)
+        if op is not None and x.numel():
+            return cpu.native_call(op, x, params, needs_grad)
     if x.numel() == 0:
         return None
     if x.is_cuda:
@@ -46,9 +57,6 @@ def fast_path(spec: Spec, x: Tensor, params: dict[str, Any], needs_grad: bool) -
                 return glu.fused_glu(spec, x, params, inplace_grad=False)
             return cpu.compiled_glu_forward(spec, x, params)
         return None
-    op = cpu.native_op(spec, x, params)
-    if op is not None:
-        return cpu.native_call(op, x, params, needs_grad)
     return cpu.compiled_call(spec, x, params, needs_grad)
 
 
@@ -115,6 +123,7 @@ __all__ = [
     "MODES",
     "LeanActivation",
     "choose_mode",
+    "compile_setting",
     "fast_path",
     "fused_glu",
     "lean",
@@ -122,6 +131,7 @@ __all__ = [
     "pack_bits",
     "register",
     "saved_bytes",
+    "set_compile",
     "unpack_bits",
     "unregister",
 ]

@@ -12,6 +12,7 @@ layer keeps anyway).
 from __future__ import annotations
 
 import functools
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -242,6 +243,7 @@ def cpu_speed_table(
     before = cpu.compile_setting()
     cpu.set_compile("always" if compile_paths else "never")
     rows = []
+    inner = max(1, min(100, (1 << 20) // n))  # small tensors: time many calls per sample
     try:
         x = torch.randn(n, generator=torch.Generator().manual_seed(0)) * 3
         grad = torch.randn(n, generator=torch.Generator().manual_seed(1))
@@ -262,9 +264,10 @@ def cpu_speed_table(
                 fwd = median_time(
                     {"base": lambda b=baseline: b(x), "actlab": lambda: act(x), "copy": lambda: x.clone()},
                     repeats,
+                    inner,
                 )
             both = median_time(
-                {"base": _fwd_bwd(baseline, x, grad), "actlab": _fwd_bwd(act, x, grad)}, repeats
+                {"base": _fwd_bwd(baseline, x, grad), "actlab": _fwd_bwd(act, x, grad)}, repeats, inner
             )
             rows.append(
                 {
@@ -287,9 +290,12 @@ def _path_name(spec: Any, x: Tensor) -> str:
         return "native"
     if (
         cpu.wants_compile(x)
-        and cpu._COMPILED.get((*cpu._static_key(spec, spec.bind()), "forward", x.dtype), 0) is not None
+        and cpu._COMPILED.get(
+            (*cpu._static_key(spec, spec.bind()), "forward", x.dtype, cpu.formula_dtype(spec, x.dtype)), 0
+        )
+        is not None
     ):
-        return "compiled"
+        return "compiled fp32" if cpu.formula_dtype(spec, x.dtype) == x.dtype else "compiled fp64"
     return "reference"
 
 
@@ -390,8 +396,11 @@ def _cuda_times(
 def run_all(device: str = "cpu", quick: bool = False) -> dict[str, Any]:
     """Every table in one run (what ``actlab bench --json`` prints)."""
     threads = torch.get_num_threads()
+    import platform
+
     result: dict[str, Any] = {
         "device": device,
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s), {platform.system()}",
         "torch": torch.__version__,
         "threads": threads,
         "saved_bytes_per_element_fp32": saved_memory_table(n=1 << 12 if quick else 1 << 16),
@@ -417,7 +426,16 @@ def run_all(device: str = "cpu", quick: bool = False) -> dict[str, Any]:
             else None
         )
         result["cpu_speed_fp32"] = cpu_speed_table(
-            n=1 << 18 if quick else 1 << 20, repeats=3 if quick else 7, names=names
+            n=1 << 18 if quick else 1 << 20, repeats=5 if quick else 7, names=names
+        )
+        # a typical training-size tensor (100×100): dispatch overhead, not bandwidth, decides here
+        result["cpu_speed_fp32_small"] = cpu_speed_table(
+            n=10_000,
+            repeats=5 if quick else 7,
+            compile_paths=False,
+            names=[
+                n for n in ("relu", "sigmoid", "tanh", "leaky_relu", "hardtanh", "elu") if n in actlab.names()
+            ],
         )
         result["glu_speed_fp32"] = glu_speed_table(rows=256 if quick else 2048, repeats=3 if quick else 5)
     result["notes"] = {

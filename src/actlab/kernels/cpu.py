@@ -22,6 +22,7 @@ time. ``actlab bench`` opts in for its own measurement and restores the setting 
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from collections.abc import Callable
@@ -36,6 +37,9 @@ from actlab.catalog.spec import Spec
 
 Tensor = torch.Tensor
 aten = torch.ops.aten
+# the overloads themselves: calling them skips the packet's overload resolution (µs per call)
+_hardtanh_backward = aten.hardtanh_backward.default
+_leaky_relu_backward = aten.leaky_relu_backward.default
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,10 @@ class NativeOp:
     backward: Callable[[Tensor, Tensor, dict[str, Any]], Tensor]  # (grad, saved, params)
     saves: str  # "output" or "input"
     accepts: Callable[[dict[str, Any]], bool] = lambda p: True
+    # True where torch's own autograd of ``forward`` keeps the same tensor and computes exactly
+    # ``backward`` (the same aten kernel on the same saved tensor): the call then skips the Python
+    # Function and its backward runs in C++. tests/kernels/test_cpu.py checks both claims.
+    torch_autograd: bool = False
 
 
 def _hardtanh_params(p: dict[str, Any]) -> tuple[float, float]:
@@ -54,28 +62,51 @@ def _inside(y: Tensor, lo: float, hi: float) -> Tensor:
     return ((y > lo) & (y < hi)).to(y.dtype)
 
 
+def _inside_backward(g: Tensor, y: Tensor, lo: float, hi: float) -> Tensor:
+    """g · [lo < y < hi], as the reference gives it (0·g for a NaN y, NaN for a non-finite g outside).
+
+    ``hardtanh_backward`` is one pass and agrees except where y is NaN (it lets g through) or g is not
+    finite where the slope is 0 (it gives 0, not NaN). y is bounded, so one dot product tells whether
+    either can occur: it is finite only when g and y are; otherwise the exact masked product runs.
+    """
+    out = _hardtanh_backward(g, y, lo, hi)
+    if torch.is_grad_enabled():  # create_graph=True: keep the check out of the graph
+        with torch.no_grad():
+            check = torch.dot(g.detach().reshape(-1), y.detach().reshape(-1)).item()
+    else:
+        check = torch.dot(g.reshape(-1), y.reshape(-1)).item()
+    return out if math.isfinite(check) else g * _inside(y, lo, hi)
+
+
 NATIVE: dict[str, NativeOp] = {
     # leaky_relu_backward with slope 0 is grad·[y > 0] (0·grad for NaN y, as the reference gives);
     # threshold_backward would pass the gradient through a NaN
     "relu": NativeOp(
-        lambda x, p: torch.relu(x), lambda g, y, p: aten.leaky_relu_backward(g, y, 0.0, True), "output"
+        lambda x, p: torch.relu(x), lambda g, y, p: _leaky_relu_backward(g, y, 0.0, True), "output"
     ),
-    "sigmoid": NativeOp(lambda x, p: torch.sigmoid(x), lambda g, y, p: aten.sigmoid_backward(g, y), "output"),
-    "tanh": NativeOp(lambda x, p: torch.tanh(x), lambda g, y, p: aten.tanh_backward(g, y), "output"),
+    # torch's SigmoidBackward0 / TanhBackward0 keep the result and call sigmoid_backward / tanh_backward
+    "sigmoid": NativeOp(
+        lambda x, p: torch.sigmoid(x),
+        lambda g, y, p: aten.sigmoid_backward(g, y),
+        "output",
+        torch_autograd=True,
+    ),
+    "tanh": NativeOp(
+        lambda x, p: torch.tanh(x), lambda g, y, p: aten.tanh_backward(g, y), "output", torch_autograd=True
+    ),
     "hardtanh": NativeOp(
         lambda x, p: F.hardtanh(x, *_hardtanh_params(p)),
-        # y lies strictly inside (min, max) exactly when x does; products with 0/1 are exact, and
-        # unlike aten.hardtanh_backward a NaN gets 0 as in the reference
-        lambda g, y, p: g * _inside(y, *_hardtanh_params(p)),
+        # y lies strictly inside (min, max) exactly when x does (torch's own backward keeps x instead)
+        lambda g, y, p: _inside_backward(g, y, *_hardtanh_params(p)),
         "output",
         lambda p: _hardtanh_params(p)[0] < _hardtanh_params(p)[1],
     ),
     "relu6": NativeOp(
-        lambda x, p: F.hardtanh(x, 0.0, 6.0), lambda g, y, p: g * _inside(y, 0.0, 6.0), "output"
+        lambda x, p: F.hardtanh(x, 0.0, 6.0), lambda g, y, p: _inside_backward(g, y, 0.0, 6.0), "output"
     ),
     "leaky_relu": NativeOp(
         lambda x, p: F.leaky_relu(x, float(p.get("negative_slope", 0.01))),
-        lambda g, y, p: aten.leaky_relu_backward(g, y, float(p.get("negative_slope", 0.01)), True),
+        lambda g, y, p: _leaky_relu_backward(g, y, float(p.get("negative_slope", 0.01)), True),
         "output",
         lambda p: float(p.get("negative_slope", 0.01)) > 0,
     ),
@@ -116,9 +147,11 @@ NATIVE_VERIFIED: dict[str, frozenset[torch.dtype]] = {
     "hardtanh": _ALL,
     "relu6": _ALL,
     "leaky_relu": _ALL,
-    # Measured and left out (the reference keeps them): elu's native backward passes a gradient
-    # through NaN in bf16; softshrink's disagrees at ±lambd; silu/mish/hardswish give NaN at -inf in
-    # half precision and are 8 units off in fp32 backward (silu, mish) or overflow (hardswish).
+    # elu in half precision: its native backward lets a gradient through NaN (tests/kernels/test_lean.py)
+    "elu": frozenset({_F32, _F64}),
+    # Measured and left out (the reference keeps them): softshrink's backward disagrees at ±lambd;
+    # silu/mish are off by orders of magnitude in the tails (NaN/inf where the reference is finite);
+    # hardswish overflows in fp32; hardsigmoid/hardshrink keep the input where the Spec keeps the output.
 }
 
 
@@ -135,11 +168,34 @@ def native_op(spec: Spec, x: Tensor, params: dict[str, Any], forward_only: bool 
     return op
 
 
+_UNSET: Any = object()
+# (entry, dtype) -> the verified native op whose backward keeps what the Spec keeps, or None: everything
+# ``native_op`` decides that does not depend on the call's parameters, decided once.
+_NATIVE_PLAN: dict[tuple[str, torch.dtype], NativeOp | None] = {}
+
+
+def native_op_fast(spec: Spec, x: Tensor, params: dict[str, Any]) -> NativeOp | None:
+    """``native_op`` for a CPU tensor, with the per-(entry, dtype) part cached (the dispatcher's hot path)."""
+    key = (spec.name, x.dtype)
+    op = _NATIVE_PLAN.get(key, _UNSET)
+    if op is _UNSET:
+        op = NATIVE.get(spec.name)
+        if op is not None and (x.dtype not in NATIVE_VERIFIED.get(spec.name, ()) or op.saves != spec.saves):
+            op = None
+        _NATIVE_PLAN[key] = op
+    if op is None or not params:
+        return op
+    for v in params.values():
+        if isinstance(v, Tensor):
+            return None
+    return op if op.accepts(params) else None
+
+
 class NativeFunction(torch.autograd.Function):
     """torch's native forward and backward kernels, keeping what the Spec keeps.
 
     Not ``once_differentiable``: every native backward above is itself made of differentiable aten ops
-    (``sigmoid_backward``, ``leaky_relu_backward``, ``g * mask``, ...) and the saved output is this
+    (``leaky_relu_backward``, ``hardtanh_backward``, ``elu_backward``, ...) and the saved output is this
     Function's own output, so under ``create_graph=True`` autograd records the backward and double
     backward gives the same second derivative as the reference (``g * f''``) with no first-order cost.
     """
@@ -158,7 +214,7 @@ class NativeFunction(torch.autograd.Function):
 
 
 def native_call(op: NativeOp, x: Tensor, params: dict[str, Any], needs_grad: bool) -> Tensor:
-    if needs_grad:
+    if needs_grad and not op.torch_autograd:
         return NativeFunction.apply(x, op, params)
     return op.forward(x, params)
 
@@ -175,11 +231,16 @@ _COMPILE_ALIASES = {
     "off": "never",
     "": "never",
 }
-# never by default (see the module docstring); an unknown environment value also means never
-_compile_setting = _COMPILE_ALIASES.get(
-    os.environ.get("ACTLAB_COMPILE", "never").strip().lower(),
-    os.environ.get("ACTLAB_COMPILE", "never").strip().lower(),
-)
+
+
+def _setting_from_env(value: str | None) -> str:
+    """ACTLAB_COMPILE's value as a setting: unset, empty or unknown means 'never' (opt-in only)."""
+    setting = (value or "").strip().lower()
+    setting = _COMPILE_ALIASES.get(setting, setting)
+    return setting if setting in ("never", "auto", "always") else "never"
+
+
+_compile_setting = _setting_from_env(os.environ.get("ACTLAB_COMPILE"))
 _COMPILED: dict[tuple, Callable[..., Tensor] | None] = {}
 
 
@@ -239,13 +300,31 @@ def _run(key: tuple, fn: Callable[..., Tensor], *args: Tensor) -> Tensor | None:
         return None
 
 
+# Entries whose own Spec formulas (forward, derivative, derivative_from_output), evaluated in float32
+# without promotion, are proven within the catalogue's bounds (4 ULP forward, 8 units derivative) over
+# every fp32 binade by tests/kernels/test_fp32_formulas.py. Their compiled fp32 paths compute in fp32,
+# which is what makes the fused loop several times faster than the naive composition; every other entry
+# compiles the reference's fp64 evaluation. Measured and left out: quick_gelu (26 ULP: the rounding of
+# 1.702·x is amplified by exp in the left tail) and gaussian (50 ULP: exp(-x²) amplifies x²'s rounding).
+FP32_FORMULAS: frozenset[str] = frozenset(
+    {"squared_relu", "squareplus", "isru", "bent_identity", "softsign", "lisht", "tanh_exp", "sparse_plus"}
+)
+
+
+def formula_dtype(spec: Spec, dtype: torch.dtype) -> torch.dtype:
+    """The precision a compiled path evaluates ``spec`` in for inputs of ``dtype``."""
+    if dtype == torch.float32 and spec.name in FP32_FORMULAS:
+        return torch.float32
+    return compute_dtype(dtype)
+
+
 def compiled_forward(spec: Spec, x: Tensor, params: dict[str, Any]) -> Tensor | None:
     """f(x) from a fused compiled loop, computed one precision up like the reference; None to decline."""
     skey = _static_key(spec, params)
     if skey is None or spec.kind != "elementwise":
         return None
-    key = (*skey, "forward", x.dtype)
-    cd, dtype, forward = compute_dtype(x.dtype), x.dtype, spec.forward
+    cd, dtype, forward = formula_dtype(spec, x.dtype), x.dtype, spec.forward
+    key = (*skey, "forward", x.dtype, cd)
 
     def build() -> Callable[[Tensor], Tensor]:
         def fwd(flat: Tensor) -> Tensor:
@@ -267,8 +346,8 @@ def compiled_backward(
     skey = _static_key(spec, params)
     if skey is None:
         return None
-    key = (*skey, "backward", saves, saved.dtype)
-    cd, dtype = compute_dtype(saved.dtype), saved.dtype
+    cd, dtype = formula_dtype(spec, saved.dtype), saved.dtype
+    key = (*skey, "backward", saves, saved.dtype, cd)
     derivative = spec.derivative_from_output if saves == "output" else spec.derivative
 
     def build() -> Callable[[Tensor, Tensor], Tensor]:
@@ -346,7 +425,7 @@ def compiled_call(spec: Spec, x: Tensor, params: dict[str, Any], needs_grad: boo
     if not needs_grad:
         return compiled_forward(spec, x, params)
     skey = _static_key(spec, params)
-    if skey is None or _COMPILED.get((*skey, "forward", x.dtype), True) is None:
+    if skey is None or _COMPILED.get((*skey, "forward", x.dtype, formula_dtype(spec, x.dtype)), True) is None:
         return None  # compilation failed before: the reference path
     return CompiledFunction.apply(x, spec, params)
 

@@ -42,7 +42,8 @@ class Residual(nn.Module):
 # ----------------------------------------------------------------------------------------------------
 # activation strings: "leaky_relu:negative_slope=0.1", "softplus:beta=2,threshold=10"
 # ----------------------------------------------------------------------------------------------------
-def _parse_value(text: str) -> Any:
+def parse_value(text: str) -> Any:
+    """A command-line value: true/false, none, an int, a float, else the (unquoted) string."""
     lowered = text.strip().lower()
     if lowered in ("true", "false"):
         return lowered == "true"
@@ -67,7 +68,7 @@ def parse_activation(text: str) -> tuple[str, dict[str, Any]]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ValueError(f"activation {text!r}: parameters are written key=value, got {item!r}")
-        kwargs[key.strip()] = _parse_value(value)
+        kwargs[key.strip()] = parse_value(value)
     try:
         spec.bind((), **kwargs)
     except TypeError as err:  # unknown parameter names: the catalogue's message already lists them
@@ -114,11 +115,15 @@ def _dense(features: int, width: int, act: str) -> list[nn.Module]:
     return [nn.Linear(features, width * 2 if _gated(act) else width), make_activation(act)]
 
 
-def _mlp(task: Task, acts: list[str], depth: int, width: int, residual: bool) -> nn.Module:
-    layers: OrderedDict[str, nn.Module] = OrderedDict()
-    if len(task.input_shape) > 1:
-        layers["flatten"] = nn.Flatten()
-    features = _flat_inputs(task, "mlp")
+def _hidden_stack(
+    layers: OrderedDict[str, nn.Module],
+    features: int,
+    acts: list[str],
+    width: int,
+    residual: bool,
+    outputs: int,
+) -> nn.Sequential:
+    """Append fc{i}/act{i} pairs (residual blocks h + act(W h) after the first when asked) and the output."""
     for i, act in enumerate(acts):
         linear, module = _dense(features, width, act)
         if residual and i > 0:
@@ -128,8 +133,15 @@ def _mlp(task: Task, acts: list[str], depth: int, width: int, residual: bool) ->
         else:
             layers[f"fc{i}"], layers[f"act{i}"] = linear, module
         features = width
-    layers["out"] = nn.Linear(features, task.n_outputs)
+    layers["out"] = nn.Linear(features, outputs)
     return nn.Sequential(layers)
+
+
+def _mlp(task: Task, acts: list[str], depth: int, width: int, residual: bool) -> nn.Module:
+    layers: OrderedDict[str, nn.Module] = OrderedDict()
+    if len(task.input_shape) > 1:
+        layers["flatten"] = nn.Flatten()
+    return _hidden_stack(layers, _flat_inputs(task, "mlp"), acts, width, residual, task.n_outputs)
 
 
 def _mnist1d_mlp(task: Task, acts: list[str]) -> nn.Module:
@@ -221,18 +233,7 @@ def _char_mlp(task: Task, acts: list[str], depth: int, width: int, residual: boo
     layers: OrderedDict[str, nn.Module] = OrderedDict(
         [("embed", nn.Embedding(task.n_outputs, EMBEDDING_DIM)), ("flatten", nn.Flatten())]
     )
-    features = EMBEDDING_DIM * task.input_shape[0]
-    for i, act in enumerate(acts):
-        linear, module = _dense(features, width, act)
-        if residual and i > 0:
-            layers[f"block{i}"] = Residual(
-                nn.Sequential(OrderedDict([(f"fc{i}", linear), (f"act{i}", module)]))
-            )
-        else:
-            layers[f"fc{i}"], layers[f"act{i}"] = linear, module
-        features = width
-    layers["out"] = nn.Linear(features, task.n_outputs)
-    return nn.Sequential(layers)
+    return _hidden_stack(layers, EMBEDDING_DIM * task.input_shape[0], acts, width, residual, task.n_outputs)
 
 
 # name -> (number of activation layers given depth, builder)
