@@ -62,6 +62,12 @@ def plain_run(task, activation: str, seed: int, steps: int, batch: int = 100, lr
         return (model(task.x_test).argmax(1) == task.y_test).float().mean().item()
 
 
+def activation_path() -> str:
+    """What actlab's activations run on: its verified fast paths (the default) or the reference only."""
+    off = os.environ.get("ACTLAB_FAST", "1").strip().lower() in ("0", "false", "no", "off")
+    return "exact reference path only (ACTLAB_FAST=0)" if off else "default dispatch (verified fast paths)"
+
+
 def describe(values: list[float]) -> str:
     return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f} (n={len(values)})"
 
@@ -71,7 +77,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument(
-        "--fast-paths", action="store_true", help="register actlab.kernels' fast paths (both sides)"
+        "--fast-paths", action="store_true", help="(the default now) register actlab.kernels' fast paths"
     )
     args = parser.parse_args()
     if args.fast_paths:
@@ -88,7 +94,7 @@ def main() -> None:
 
     print(f"machine: {platform.machine()} {platform.processor() or ''} · {os.cpu_count()} cores · "
           f"load {os.getloadavg()[0]:.1f} · torch {torch.__version__} · 1 thread · "
-          f"activations: {'fast paths' if args.fast_paths else 'exact reference path'}")  # fmt: skip
+          f"activations: {activation_path()}")  # fmt: skip
     print(f"sweep: MNIST-1D mnist1d_mlp · {len(acts)} activations x {args.seeds} seeds · {args.steps} steps")
     print(f"activations: {', '.join(acts)}")
 

@@ -53,7 +53,11 @@ def _torch_native(spec: Any) -> Callable[[Tensor], Tensor] | None:
         obj = getattr(obj, part, None)
         if obj is None:
             return None
-    return obj if callable(obj) else None
+    if not callable(obj):
+        return None
+    # torch's functions take the same parameter names as the Spec (threshold(x, threshold, value), ...)
+    defaults = {p.name: p.default for p in spec.params}
+    return (lambda x, f=obj, d=defaults: f(x, **d)) if defaults else obj
 
 
 def median_time(fns: dict[str, Callable[[], Any]], repeats: int, inner: int = 1) -> dict[str, float]:
