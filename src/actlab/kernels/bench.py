@@ -176,6 +176,9 @@ def model_memory_table(
         ("relu", "relu"),
         ("gelu", "gelu"),
         ("silu", "silu"),
+        ("mish", "mish"),
+        ("softplus", "softplus"),
+        ("elu", "elu"),
         ("tanh", "tanh"),
     ),
 ) -> list[dict[str, Any]]:
@@ -200,6 +203,9 @@ def _model_rows(pairs: tuple[tuple[str, str], ...], rows: list[dict[str, Any]]) 
             "silu": nn.SiLU,
             "tanh": nn.Tanh,
             "sigmoid": nn.Sigmoid,
+            "mish": nn.Mish,
+            "softplus": nn.Softplus,
+            "elu": nn.ELU,
         }[torch_name]
         variants = {
             "torch": torch_act,
