@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 stdout = Console()
 stderr = Console(stderr=True)
@@ -37,7 +38,7 @@ def clean_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except (ValueError, TypeError, FileNotFoundError, KeyError) as err:
             message = err.args[0] if isinstance(err, KeyError) and err.args else err
-            stderr.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+            stderr.print(f"[bold red]error:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
             raise typer.Exit(code=2) from None
 
     return wrapper

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from actlab.commands.common import clean_errors, print_json, stderr, stdout
@@ -41,10 +42,13 @@ def register(app: typer.Typer) -> None:
                 for c in r.checks:
                     expected = c.expected_text()
                     table.add_row(
-                        c.statement, f"{c.value:.4g}", expected, "[green]yes[/]" if c.passed else "[red]no[/]"
+                        escape(c.statement),
+                        f"{c.value:.4g}",
+                        expected,
+                        "[green]yes[/]" if c.passed else "[red]no[/]",
                     )
                 stdout.print(table)
-                stdout.print(f"[bold]Conclusion:[/] {r.conclusion}")
+                stdout.print(f"[bold]Conclusion:[/] {escape(r.conclusion)}")
                 for f in r.figures:
                     stdout.print(f"figure: {f}")
                 stdout.print()
@@ -98,7 +102,7 @@ def register(app: typer.Typer) -> None:
         for col in ("#", "activation", "why", "pair with", "evidence"):
             table.add_column(col)
         for i, r in enumerate(recs, 1):
-            table.add_row(str(i), r.activation, r.reason, r.pair_with, r.evidence)
+            table.add_row(str(i), r.activation, escape(r.reason), escape(r.pair_with), escape(r.evidence))
         stdout.print(table)
         if ranking is not None:
             t = Table(

@@ -68,14 +68,19 @@ def learning_curves(by_act: ByActivation, path: Path, metric_name: str) -> Path:
             if steps.size == 0:
                 continue
             ax.plot(steps, mean, color=colors[act], label=f"{act} (n={len(results)})")
-            ax.fill_between(steps, mean - std, mean + std, color=colors[act], alpha=0.18, linewidth=0)
+            lower = mean - std
+            if column == "train_loss":  # drawn on a log axis: a band below 0 cannot be shown there
+                lower = np.maximum(lower, mean / 10)
+            ax.fill_between(steps, lower, mean + std, color=colors[act], alpha=0.18, linewidth=0)
         ax.set_xlabel("step")
         ax.set_ylabel(label)
         if column == "train_loss" and _all_positive(ax):
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
-    fig.suptitle("Learning curves: mean over seeds, band = ±1 std")
+    fig.suptitle(
+        "Learning curves: mean over seeds, band = ±1 std (loss band clipped at mean/10 on the log axis)"
+    )
     return _save(fig, path)
 
 
@@ -159,7 +164,9 @@ def _per_layer_panel(
         std = np.array([np.std(v, ddof=1) if len(v) > 1 else 0.0 for v in by_layer.values()])
         positions = np.arange(len(layers))
         shifted = positions + (index - (len(by_act) - 1) / 2) * dodge
-        ax.errorbar(shifted, mean, yerr=std, color=colors[act], marker="o", capsize=3, label=act)
+        # these panels use log axes: a lower error bar reaching 0 or below is clipped at mean/10
+        lower = np.minimum(std, mean - mean / 10) if column == "grad_norm" else std
+        ax.errorbar(shifted, mean, yerr=[lower, std], color=colors[act], marker="o", capsize=3, label=act)
         ax.set_xticks(positions, [str(layer) for layer in layers])
         drew = True
     ax.set_xlabel("layer")
