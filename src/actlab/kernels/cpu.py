@@ -5,8 +5,9 @@ compiled code (torch.compile, Inductor's C++ backend) for entries torch has no o
   ``NATIVE_VERIFIED`` — each (entry, dtype) there is checked against the reference over the whole
   finite range, tails and edges included, by ``tests/kernels/test_cpu.py``. Backward keeps what the
   Spec says (the output for relu/sigmoid/tanh/hardtanh/leaky_relu, ...), never more than the reference.
-  Entries where torch is not accurate enough (gelu's fp32 tail, softplus' threshold jump, ...) are not
-  listed and keep the exact reference path.
+  Where torch is accurate only on part of the line (silu, mish, gelu in fp32), the "hybrids" below use
+  its op there and recompute just the elements outside that range exactly (fp64, rounded once); other
+  dtypes, softplus with beta != 1 and entries not listed keep the exact reference path.
 * Compiled (``compiled_forward`` / ``compiled_backward``): the Spec's own forward and derivative, one
   precision up exactly as the reference, fused into one loop by torch.compile; shapes are dynamic
   (inputs are flattened), so one compilation serves every size. Compilation happens on first use and
@@ -33,6 +34,8 @@ import torch
 import torch.nn.functional as F
 
 from actlab.autograd import compute_dtype, evaluate
+from actlab.catalog.rectifiers import SELU_ALPHA as _SELU_ALPHA
+from actlab.catalog.rectifiers import SELU_SCALE as _SELU_SCALE
 from actlab.catalog.spec import Spec
 
 Tensor = torch.Tensor
@@ -136,6 +139,168 @@ NATIVE: dict[str, NativeOp] = {
     ),
 }
 
+
+# ----------------------------------------------------------------------------------------------------
+# fp32 hybrids: torch's fp32 op on the range where it is proven accurate, the exact reference (fp64,
+# rounded once) recomputed only for the elements outside it (one comparison pass finds them; they are
+# rare in practice). tests/kernels/test_fp32_fast.py proves each against mpmath over every fp32 binade.
+# ----------------------------------------------------------------------------------------------------
+def _lookup(name: str) -> Spec:
+    from actlab.catalog.spec import lookup
+
+    return lookup(name)
+
+
+_FLT_MAX = float(torch.finfo(torch.float32).max)
+
+
+def _outside(x: Tensor, lo: float, hi: float) -> Callable[[], Tensor | None]:
+    """The mask of elements outside [lo, hi] (NaN included), or None when there are none: one min/max
+    reduction decides, and the mask is built only when some element falls outside."""
+
+    def mask() -> Tensor | None:
+        if not x.numel():
+            return None
+        mn, mx = torch.aminmax(x.detach())
+        if lo <= float(mn) and float(mx) <= hi:
+            return None
+        return (x < lo) | (x > hi)
+
+    return mask
+
+
+def _patch(out: Tensor, bad: Callable[[], Tensor | None], exact: Callable[[Any], Tensor]) -> Tensor:
+    """out with the ``bad`` elements replaced by ``exact`` of them (differentiable under create_graph).
+    NaN inputs are never replaced: every native op here propagates them as the reference does."""
+    mask = bad()
+    if mask is None:
+        return out
+    index = mask.nonzero(as_tuple=True)  # one scan; indexing with it skips the boolean mask's own
+    if not index[0].numel():
+        return out
+    values = exact(index)
+    if torch.is_grad_enabled():  # create_graph=True: keep the replacement in the graph
+        return out.index_put(index, values)
+    return out.index_put_(index, values)
+
+
+def _exact_forward(name: str, x: Tensor, p: dict[str, Any]) -> Callable[[Any], Tensor]:
+    return lambda m: evaluate(_lookup(name), x[m], p)
+
+
+def _exact_backward(name: str, g: Tensor, x: Tensor, p: dict[str, Any]) -> Callable[[Any], Tensor]:
+    def exact(m: Any) -> Tensor:
+        d = _lookup(name).derivative(x[m].double(), **p)
+        return (g[m].double() * d).to(g.dtype)
+
+    return exact
+
+
+def _hybrid_backward(
+    name: str,
+    native: Callable[[], Tensor],
+    lo: float,
+    hi: float,
+    g: Tensor,
+    x: Tensor,
+    p: dict[str, Any],
+) -> Tensor:
+    """native() with the elements outside [lo, hi] recomputed exactly; under create_graph=True the
+    reference's own differentiable formula for all (torch has no double backward for mish_backward)."""
+    if torch.is_grad_enabled():
+        return (g.double() * _lookup(name).derivative(x.double(), **p)).to(g.dtype)
+    return _patch(native(), _outside(x, lo, hi), _exact_backward(name, g, x, p))
+
+
+def _silu_forward(x: Tensor, p: dict[str, Any]) -> Tensor:
+    # torch's exp(-x) overflows below -88.7 (silu becomes 0 or NaN where the truth is still normal)
+    return _patch(F.silu(x), _outside(x, -80.0, math.inf), _exact_forward("silu", x, p))
+
+
+def _silu_backward(g: Tensor, x: Tensor, p: dict[str, Any]) -> Tensor:
+    # torch's silu_backward forms 1 + x·(1 - σ(x)), which loses bits for 8 < x < 18: σ(x) + x·σ(x)·σ(-x)
+    # keeps them (both sigmoids accurate in their tails); ±inf give inf·0 and take the reference
+    def native() -> Tensor:
+        s = torch.sigmoid(x)
+        return torch.sigmoid(-x).mul_(s).mul_(x).add_(s).mul_(g)
+
+    return _hybrid_backward("silu", native, -_FLT_MAX, _FLT_MAX, g, x, p)
+
+
+def _mish_forward(x: Tensor, p: dict[str, Any]) -> Tensor:
+    return _patch(F.mish(x), _outside(x, -20.0, math.inf), _exact_forward("mish", x, p))
+
+
+def _mish_backward(g: Tensor, x: Tensor, p: dict[str, Any]) -> Tensor:
+    return _hybrid_backward("mish", lambda: aten.mish_backward(g, x), -20.0, 8.0, g, x, p)
+
+
+def _gelu_tanh(p: dict[str, Any]) -> bool:
+    return p.get("approximate", "none") == "tanh"
+
+
+def _gelu_erfc_fp32(x: Tensor) -> Tensor:
+    """x/2 · erfc(-x/√2) in fp32 for finite x > -10 (≤ 2.3 ULP): torch's own fp32 gelu is 8 ULP off near
+    0 and cancels on the left. z = -x/√2 is formed in fp64 and split into z_hi + z_lo (fp32 each), and
+    erfc(z) = erfc(z_hi) - 2/√π·exp(-z_hi²)·z_lo: the rounding of z is not amplified by erfc's tail."""
+    z = x.double() * -_SQRT1_2
+    hi = z.float()
+    lo = (z - hi).float()
+    e = torch.special.erfc(hi)
+    e -= torch.exp(-hi * hi).mul_(lo).mul_(_TWO_OVER_SQRT_PI)
+    return e.mul_(0.5).mul_(x)  # halved first: 2·x would overflow near the fp32 maximum
+
+
+def _gelu_forward(x: Tensor, p: dict[str, Any]) -> Tensor:
+    if _gelu_tanh(p):
+        # torch's 1 + tanh(u) cancels in the left tail
+        return _patch(
+            F.gelu(x, approximate="tanh"), _outside(x, -1.0, math.inf), _exact_forward("gelu", x, p)
+        )
+    return _patch(_gelu_erfc_fp32(x), _outside(x, -10.0, _FLT_MAX), _exact_forward("gelu", x, p))
+
+
+def _gelu_backward(g: Tensor, x: Tensor, p: dict[str, Any]) -> Tensor:
+    if _gelu_tanh(p):
+        native = lambda: aten.gelu_backward(g, x, approximate="tanh")  # noqa: E731
+        return _hybrid_backward("gelu", native, -3.5, 3.5, g, x, p)
+    # torch's fp32 gelu_backward is within 4 units on every finite input; ±inf give inf·0
+    native = lambda: aten.gelu_backward(g, x)  # noqa: E731
+    return _hybrid_backward("gelu", native, -_FLT_MAX, _FLT_MAX, g, x, p)
+
+
+_SQRT1_2 = math.sqrt(0.5)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+NATIVE.update(
+    {
+        "silu": NativeOp(_silu_forward, _silu_backward, "input"),
+        "mish": NativeOp(_mish_forward, _mish_backward, "input"),
+        "gelu": NativeOp(_gelu_forward, _gelu_backward, "input"),
+        # threshold is ignored by the Spec: torch's default switch at 20 is off by < e^-20 relative
+        "softplus": NativeOp(
+            lambda x, p: F.softplus(x),
+            lambda g, y, p: g * -torch.expm1(-y),
+            "output",
+            lambda p: float(p.get("beta", 1.0)) == 1.0,
+        ),
+        "selu": NativeOp(
+            lambda x, p: F.selu(x),
+            lambda g, y, p: aten.elu_backward(g, _SELU_ALPHA, _SELU_SCALE, 1.0, True, y),
+            "output",
+        ),
+        "celu": NativeOp(
+            lambda x, p: F.celu(x, float(p.get("alpha", 1.0))),
+            lambda g, y, p: aten.elu_backward(
+                g, float(p.get("alpha", 1.0)), 1.0, 1.0 / float(p.get("alpha", 1.0)), True, y
+            ),
+            "output",
+            lambda p: float(p.get("alpha", 1.0)) > 0,
+        ),
+    }
+)
+
+
 # (entry, dtype) pairs proven within bounds by tests/kernels/test_cpu.py (forward ≤ 3 units of the
 # reference, backward ≤ 6, over ±(0 … max finite) and the edges). Only these use the native op.
 _F32, _F64, _BF16, _F16 = torch.float32, torch.float64, torch.bfloat16, torch.float16
@@ -149,8 +314,16 @@ NATIVE_VERIFIED: dict[str, frozenset[torch.dtype]] = {
     "leaky_relu": _ALL,
     # elu in half precision: its native backward lets a gradient through NaN (tests/kernels/test_lean.py)
     "elu": frozenset({_F32, _F64}),
+    # fp32 only (other dtypes keep the reference): torch's fp32 op where it is accurate, the reference
+    # for the elements outside that range (the hybrids above); softplus for beta = 1 only
+    "silu": frozenset({_F32}),
+    "mish": frozenset({_F32}),
+    "gelu": frozenset({_F32}),
+    "softplus": frozenset({_F32}),
+    "selu": frozenset({_F32}),
+    "celu": frozenset({_F32}),
     # Measured and left out (the reference keeps them): softshrink's backward disagrees at ±lambd;
-    # silu/mish are off by orders of magnitude in the tails (NaN/inf where the reference is finite);
+    # native silu/mish alone are off by orders of magnitude in the tails (hence the fp32 hybrids);
     # hardswish overflows in fp32; hardsigmoid/hardshrink keep the input where the Spec keeps the output.
 }
 
