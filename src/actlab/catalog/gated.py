@@ -87,7 +87,11 @@ def _gated(
             latex=rf"f(x) = a \odot g(b), \quad [a;\, b] = x, \quad g(b) = {gate_latex}",
             derivative_formula="∂f/∂a = g(b),  ∂f/∂b = a · g'(b)   (concatenated along dim)",
             derivative_latex=r"\frac{\partial f}{\partial a} = g(b), \quad \frac{\partial f}{\partial b} = a\,g'(b)",
-            params=(Param("dim", -1, doc="the dimension split into value and gate halves (even size)"),),
+            params=(
+                Param(
+                    "dim", -1, integer=True, doc="the dimension split into value and gate halves (even size)"
+                ),
+            ),
             forward=forward,
             derivative=derivative,
             vjp=vjp,

@@ -49,12 +49,16 @@ class Param:
     # Learnable parameters: one value per channel (dim 1 of the input, as torch's PReLU) when the
     # module is built with num_parameters > 1; otherwise a scalar or a coefficient vector.
     per_channel: bool = False
+    # An integer parameter (a dimension, a count): floats, None and bools are refused.
+    integer: bool = False
     doc: str = ""
 
     def allowed(self) -> str:
         """Human wording of the allowed values, used in error messages and docs."""
         if self.choices is not None:
             return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.integer:
+            return "an integer, e.g. -1 for the last dimension" if self.name == "dim" else "an integer"
         lo = "-inf" if self.low is None else repr(self.low)
         hi = "inf" if self.high is None else repr(self.high)
         left = "[" if (self.low is not None and self.low_inclusive) else "("
@@ -66,6 +70,10 @@ class Param:
         where = f"{activation}: parameter {self.name!r}"
         if self.choices is not None:
             if value not in self.choices:
+                raise ValueError(f"{where} = {value!r} is not allowed; use {self.allowed()}")
+            return value
+        if self.integer:
+            if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"{where} = {value!r} is not allowed; use {self.allowed()}")
             return value
         if isinstance(value, (tuple, list)) and self.learnable:

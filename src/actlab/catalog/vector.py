@@ -33,6 +33,7 @@ Tensor = torch.Tensor
 _DIM = Param(
     "dim",
     -1,
+    integer=True,
     doc="the dimension the function normalises over (an int). torch's legacy implicit dim "
     "(dim=None) is not replicated.",
 )
