@@ -54,10 +54,6 @@ def _broadcast_channels(spec: Spec, x: Tensor, params: dict[str, Any]) -> dict[s
     return out
 
 
-# Spec name -> whether it has per-channel parameters (decided once: call() is the hot path).
-_PER_CHANNEL: dict[str, bool] = {}
-
-
 def needs_grad(spec: Spec, x: Tensor, params: dict[str, Any]) -> bool:
     if not torch.is_grad_enabled():
         return False
@@ -72,10 +68,7 @@ def call(
     if spec.stochastic and training and spec.sample_forward is not None:
         y = spec.sample_forward(x, **params)
     else:
-        per_channel = _PER_CHANNEL.get(spec.name)
-        if per_channel is None:
-            per_channel = _PER_CHANNEL[spec.name] = any(p.per_channel for p in spec.params)
-        params = _broadcast_channels(spec, x, params) if per_channel else dict(params)
+        params = _broadcast_channels(spec, x, params) if spec.per_channel else dict(params)
         grad = needs_grad(spec, x, params)
         y = None
         if not _fast_paths_checked:

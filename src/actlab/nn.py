@@ -41,10 +41,7 @@ class Activation(nn.Module):
 
     @property
     def spec(self) -> Spec:
-        spec = _SPECS.get(self.spec_name)
-        if spec is None:  # looked up once per entry: forward is the hot path
-            spec = _SPECS[self.spec_name] = lookup(self.spec_name)
-        return spec
+        return lookup(self.spec_name)
 
     def params(self) -> dict[str, Any]:
         out = dict(self.static_params)
@@ -81,7 +78,6 @@ def module_class(spec: Spec) -> type[Activation]:
 
 
 _CLASSES: dict[str, type[Activation]] = {}
-_SPECS: dict[str, Spec] = {}
 
 
 def _export() -> list[str]:

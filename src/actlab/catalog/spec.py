@@ -214,6 +214,11 @@ class Spec:
         return any(p.learnable for p in self.params)
 
     @property
+    def per_channel(self) -> bool:
+        """Whether a parameter takes one value per channel (dim 1 of the input, as torch's PReLU)."""
+        return any(p.per_channel for p in self.params)
+
+    @property
     def class_name(self) -> str:
         if self.module_name:
             return self.module_name
@@ -318,6 +323,9 @@ def lookup(name: str) -> Spec:
     """The Spec for a name or alias; unknown names raise ``ValueError`` listing the closest names."""
     if isinstance(name, Spec):
         return name
+    spec = _REGISTRY.get(name) if isinstance(name, str) else None
+    if spec is not None:  # a canonical name: the common case, on every forward
+        return spec
     if not isinstance(name, str):
         raise TypeError(f"activation name must be a string, got {type(name).__name__}")
     _load_families()

@@ -85,12 +85,14 @@ def _fwd_bwd(fn: Callable[[Tensor], Tensor], x: Tensor, grad: Tensor) -> Callabl
 # ----------------------------------------------------------------------------------------------------
 # Saved memory per function
 # ----------------------------------------------------------------------------------------------------
-def _measure_saved(x0: Tensor, gated: bool, fn: Callable[[Tensor], Tensor]) -> tuple[float, float] | None:
-    """(total, extra) bytes per element ``fn`` keeps for backward; None if it cannot run."""
+def _measure_saved(x0: Tensor, fn: Callable[[Tensor], Tensor]) -> tuple[float, float] | None:
+    """(total, extra) bytes per element ``fn`` keeps for backward; None if it cannot run.
+
+    Extra is what is kept beyond the output, which the next layer (a Linear) keeps anyway; the input
+    is the previous Linear's output, which nobody else keeps, so keeping it counts."""
     x = x0.detach().clone().requires_grad_()
     try:
-        # for gated entries x is the previous layer's output, which nobody else keeps: count it
-        _, report = saved_bytes(lambda: fn(x), exclude=() if gated else (x,))
+        _, report = saved_bytes(lambda: fn(x))
     except Exception:
         return None
     return report.total / x.numel(), report.extra / x.numel()
@@ -104,7 +106,7 @@ def saved_memory_table(dtype: torch.dtype = torch.float32, n: int = 1 << 16) -> 
         if spec.kind == "vector" or spec.stochastic or spec.learnable:
             continue
         shape_x = x0.view(n // 64, 64) if spec.kind == "gated" else x0
-        measure = functools.partial(_measure_saved, shape_x, spec.kind == "gated")
+        measure = functools.partial(_measure_saved, shape_x)
 
         native = _torch_native(spec)
         row: dict[str, Any] = {"name": spec.name, "kind": spec.kind}
@@ -301,7 +303,7 @@ def _path_name(spec: Any, x: Tensor) -> str:
     if (
         cpu.wants_compile(x)
         and cpu._COMPILED.get(
-            (*cpu._static_key(spec, spec.bind()), "forward", x.dtype, cpu.formula_dtype(spec, x.dtype)), 0
+            (*cpu.static_key(spec, spec.bind()), "forward", x.dtype, cpu.formula_dtype(spec, x.dtype)), 0
         )
         is not None
     ):

@@ -440,7 +440,8 @@ def wants_compile(x: Tensor) -> bool:
     return setting == "always" or x.numel() >= COMPILE_MIN_NUMEL
 
 
-def _static_key(spec: Spec, params: dict[str, Any]) -> tuple | None:
+def static_key(spec: Spec, params: dict[str, Any]) -> tuple | None:
+    """A hashable key of an entry and its parameters; None when a parameter is a tensor."""
     items = []
     for k, v in sorted(params.items()):
         if isinstance(v, Tensor):
@@ -493,7 +494,7 @@ def formula_dtype(spec: Spec, dtype: torch.dtype) -> torch.dtype:
 
 def compiled_forward(spec: Spec, x: Tensor, params: dict[str, Any]) -> Tensor | None:
     """f(x) from a fused compiled loop, computed one precision up like the reference; None to decline."""
-    skey = _static_key(spec, params)
+    skey = static_key(spec, params)
     if skey is None or spec.kind != "elementwise":
         return None
     cd, dtype, forward = formula_dtype(spec, x.dtype), x.dtype, spec.forward
@@ -516,7 +517,7 @@ def compiled_backward(
     spec: Spec, saved: Tensor, grad: Tensor, params: dict[str, Any], saves: str
 ) -> Tensor | None:
     """grad · f'(x) from the saved input or output, fused; None to decline."""
-    skey = _static_key(spec, params)
+    skey = static_key(spec, params)
     if skey is None:
         return None
     cd, dtype = formula_dtype(spec, saved.dtype), saved.dtype
@@ -597,7 +598,7 @@ def compiled_call(spec: Spec, x: Tensor, params: dict[str, Any], needs_grad: boo
         return None
     if not needs_grad:
         return compiled_forward(spec, x, params)
-    skey = _static_key(spec, params)
+    skey = static_key(spec, params)
     if skey is None or _COMPILED.get((*skey, "forward", x.dtype, formula_dtype(spec, x.dtype)), True) is None:
         return None  # compilation failed before: the reference path
     return CompiledFunction.apply(x, spec, params)
@@ -606,17 +607,24 @@ def compiled_call(spec: Spec, x: Tensor, params: dict[str, Any], needs_grad: boo
 # ----------------------------------------------------------------------------------------------------
 # Fused GLU on CPU
 # ----------------------------------------------------------------------------------------------------
-def compiled_glu_forward(spec: Spec, x: Tensor, params: dict[str, Any]) -> Tensor | None:
+def _glu_setup(spec: Spec, x: Tensor, params: dict[str, Any], direction: str) -> tuple | None:
+    """What both compiled GLU directions need: their cache key, the split, the gate and dtypes."""
     from actlab.kernels.glu import split_params
 
     if not wants_compile(x):
         return None
-    skey = _static_key(spec, params)
+    skey = static_key(spec, params)
     if skey is None:
         return None
     dim, gate, gp = split_params(spec, params)
-    key = (*skey, "glu_forward", x.dtype)
-    cd, dtype = compute_dtype(x.dtype), x.dtype
+    return (*skey, direction, x.dtype), dim, gate, gp, compute_dtype(x.dtype), x.dtype
+
+
+def compiled_glu_forward(spec: Spec, x: Tensor, params: dict[str, Any]) -> Tensor | None:
+    setup = _glu_setup(spec, x, params, "glu_forward")
+    if setup is None:
+        return None
+    key, dim, gate, gp, cd, dtype = setup
 
     def build() -> Callable[[Tensor], Tensor]:
         def fwd(t: Tensor) -> Tensor:
@@ -632,16 +640,10 @@ def compiled_glu_forward(spec: Spec, x: Tensor, params: dict[str, Any]) -> Tenso
 def compiled_glu_backward(
     spec: Spec, x: Tensor, grad: Tensor, params: dict[str, Any]
 ) -> tuple[Tensor, Tensor] | None:
-    from actlab.kernels.glu import split_params
-
-    if not wants_compile(x):
+    setup = _glu_setup(spec, x, params, "glu_backward")
+    if setup is None:
         return None
-    skey = _static_key(spec, params)
-    if skey is None:
-        return None
-    dim, gate, gp = split_params(spec, params)
-    key = (*skey, "glu_backward", x.dtype)
-    cd, dtype = compute_dtype(x.dtype), x.dtype
+    key, dim, gate, gp, cd, dtype = setup
 
     def build() -> Callable[[Tensor, Tensor], tuple[Tensor, Tensor]]:
         def bwd(t: Tensor, g: Tensor) -> tuple[Tensor, Tensor]:

@@ -35,6 +35,7 @@ from torch.autograd.function import once_differentiable
 from actlab.autograd import check_tensor, compute_dtype, evaluate
 from actlab.catalog.spec import Spec, lookup
 from actlab.kernels.bits import pack_bits, unpack_bits
+from actlab.kernels.cpu import static_key
 from actlab.kernels.numerics import units
 
 Tensor = torch.Tensor
@@ -140,19 +141,10 @@ _TABLES: dict[tuple, InverseTable | None] = {}
 _BUILT: dict[tuple, InverseTable | None] = {}
 
 
-def _params_key(spec: Spec, params: dict[str, Any]) -> tuple | None:
-    items = []
-    for k, v in sorted(params.items()):
-        if isinstance(v, Tensor):
-            return None
-        items.append((k, v))
-    return (spec.name, tuple(items))
-
-
 def _inverse_table(
     spec: Spec, params: dict[str, Any], cd: torch.dtype, device: torch.device | None = None
 ) -> InverseTable | None:
-    key = _params_key(spec, params)
+    key = static_key(spec, params)
     if key is None:
         return None
     full = (*key, cd, str(device or "cpu"))
