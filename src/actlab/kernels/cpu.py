@@ -37,6 +37,7 @@ from actlab.autograd import compute_dtype, evaluate
 from actlab.catalog.rectifiers import SELU_ALPHA as _SELU_ALPHA
 from actlab.catalog.rectifiers import SELU_SCALE as _SELU_SCALE
 from actlab.catalog.spec import Spec
+from actlab.kernels import ckernels
 
 Tensor = torch.Tensor
 aten = torch.ops.aten
@@ -328,11 +329,19 @@ NATIVE_VERIFIED: dict[str, frozenset[torch.dtype]] = {
 }
 
 
+def _candidate(name: str, dtype: torch.dtype) -> NativeOp | None:
+    """actlab's own C kernel for float32 when it is built and enabled, else torch's op where verified."""
+    op = ckernels.op_for(name, dtype)
+    if op is not None:
+        return op
+    return NATIVE.get(name) if dtype in NATIVE_VERIFIED.get(name, ()) else None
+
+
 def native_op(spec: Spec, x: Tensor, params: dict[str, Any], forward_only: bool = False) -> NativeOp | None:
     """The native op for this call if it is verified for x's dtype and (unless ``forward_only``) its
     backward keeps what the Spec's does."""
-    op = NATIVE.get(spec.name)
-    if op is None or x.device.type != "cpu" or x.dtype not in NATIVE_VERIFIED.get(spec.name, ()):
+    op = _candidate(spec.name, x.dtype) if x.device.type == "cpu" else None
+    if op is None:
         return None
     if any(isinstance(v, Tensor) for v in params.values()) or not op.accepts(params):
         return None
@@ -352,8 +361,8 @@ def native_op_fast(spec: Spec, x: Tensor, params: dict[str, Any]) -> NativeOp | 
     key = (spec.name, x.dtype)
     op = _NATIVE_PLAN.get(key, _UNSET)
     if op is _UNSET:
-        op = NATIVE.get(spec.name)
-        if op is not None and (x.dtype not in NATIVE_VERIFIED.get(spec.name, ()) or op.saves != spec.saves):
+        op = _candidate(spec.name, x.dtype)
+        if op is not None and op.saves != spec.saves:
             op = None
         _NATIVE_PLAN[key] = op
     if op is None or not params:

@@ -1,0 +1,224 @@
+/* actlab's fused CPU kernels for fp32: one pass over memory per direction, exact where torch is not.
+ *
+ * Python API (module actlab.kernels._ckernels; the wrapper is actlab/kernels/ckernels.py):
+ *   ops() -> {name: (index, saves)}
+ *   isa() -> "avx2" or "baseline"
+ *   forward(index, x_addr, y_addr, n, p0, p1, p2, p3, threads)
+ *   backward(index, g_addr, s_addr, out_addr, n, p0, p1, p2, p3, threads)
+ * Addresses are those of contiguous fp32 tensors of n elements; the wrapper checks dtype, device,
+ * contiguity and sizes. The GIL is released while a kernel runs; large calls split over `threads`
+ * POSIX threads (contiguous ranges, so results do not depend on the thread count).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <pthread.h>
+
+#include "common.h"
+
+#define VARIANT(name) name##_baseline
+#include "ops.h"
+#undef VARIANT
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define ACTLAB_HAVE_AVX2 1
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#define VARIANT(name) name##_avx2
+#include "ops.h"
+#undef VARIANT
+#pragma GCC pop_options
+#endif
+
+static const actlab_op *const *groups = groups_baseline;
+static const char *isa_name = "baseline";
+
+static const actlab_op *op_at(long index) {
+    long k = 0;
+    for (const actlab_op *const *g = groups; *g; g++)
+        for (const actlab_op *op = *g; op->name; op++, k++)
+            if (k == index) return op;
+    return NULL;
+}
+
+/* ---- threads ---------------------------------------------------------------------------------- */
+typedef struct {
+    const actlab_op *op;
+    int backward;
+    const float *a, *b;
+    float *out;
+    long n;
+    double p[4];
+} job_t;
+
+static void run_job(job_t *j) {
+    if (j->backward)
+        j->op->backward(j->a, j->b, j->out, j->n, j->p);
+    else
+        j->op->forward(j->a, j->out, j->n, j->p);
+}
+
+static void *thread_main(void *arg) {
+    run_job((job_t *)arg);
+    return NULL;
+}
+
+#define MAX_THREADS 64
+#define MIN_PER_THREAD (1L << 16) /* below this a thread costs more than it saves */
+
+static void run_split(job_t *whole, long threads) {
+    long n = whole->n;
+    if (threads > MAX_THREADS) threads = MAX_THREADS;
+    if (threads > n / MIN_PER_THREAD) threads = n / MIN_PER_THREAD;
+    if (threads <= 1) {
+        run_job(whole);
+        return;
+    }
+    job_t jobs[MAX_THREADS];
+    pthread_t ids[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    long per = (n / threads + 63) & ~63L; /* 64-element aligned ranges */
+    long t = 0;
+    for (long start = 0; start < n; start += per, t++) {
+        jobs[t] = *whole;
+        long len = n - start < per ? n - start : per;
+        jobs[t].n = len;
+        jobs[t].a = whole->a + start;
+        jobs[t].b = whole->b ? whole->b + start : NULL;
+        jobs[t].out = whole->out + start;
+    }
+    for (long k = 1; k < t; k++) started[k] = pthread_create(&ids[k], NULL, thread_main, &jobs[k]) == 0;
+    run_job(&jobs[0]);
+    for (long k = 1; k < t; k++) {
+        if (started[k])
+            pthread_join(ids[k], NULL);
+        else
+            run_job(&jobs[k]); /* no thread: do it here */
+    }
+}
+
+/* ---- Python bindings ---------------------------------------------------------------------------- */
+static int parse_common(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t want, const actlab_op **op,
+                        void **addr, long *n, double *p, long *threads) {
+    if (nargs != want) {
+        PyErr_Format(PyExc_TypeError, "expected %zd arguments, got %zd", want, nargs);
+        return -1;
+    }
+    long index = PyLong_AsLong(args[0]);
+    if (index == -1 && PyErr_Occurred()) return -1;
+    *op = op_at(index);
+    if (!*op) {
+        PyErr_Format(PyExc_ValueError, "no kernel with index %ld", index);
+        return -1;
+    }
+    Py_ssize_t naddr = want - 7; /* index, addresses..., n, p0..p3, threads */
+    for (Py_ssize_t k = 0; k < naddr; k++) {
+        addr[k] = PyLong_AsVoidPtr(args[1 + k]);
+        if (!addr[k] && PyErr_Occurred()) return -1;
+    }
+    *n = PyLong_AsLong(args[1 + naddr]);
+    if (*n == -1 && PyErr_Occurred()) return -1;
+    if (*n < 0) {
+        PyErr_SetString(PyExc_ValueError, "negative element count");
+        return -1;
+    }
+    for (int k = 0; k < 4; k++) {
+        p[k] = PyFloat_AsDouble(args[2 + naddr + k]);
+        if (p[k] == -1.0 && PyErr_Occurred()) return -1;
+    }
+    *threads = PyLong_AsLong(args[6 + naddr]);
+    if (*threads == -1 && PyErr_Occurred()) return -1;
+    return 0;
+}
+
+static PyObject *py_forward(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    job_t job = {0};
+    void *addr[2];
+    long threads;
+    if (parse_common(args, nargs, 9, &job.op, addr, &job.n, job.p, &threads) < 0) return NULL;
+    job.a = addr[0];
+    job.out = addr[1];
+    Py_BEGIN_ALLOW_THREADS run_split(&job, threads);
+    Py_END_ALLOW_THREADS Py_RETURN_NONE;
+}
+
+static PyObject *py_backward(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    job_t job = {0};
+    void *addr[3];
+    long threads;
+    if (parse_common(args, nargs, 10, &job.op, addr, &job.n, job.p, &threads) < 0) return NULL;
+    job.backward = 1;
+    job.a = addr[0];
+    job.b = addr[1];
+    job.out = addr[2];
+    Py_BEGIN_ALLOW_THREADS run_split(&job, threads);
+    Py_END_ALLOW_THREADS Py_RETURN_NONE;
+}
+
+static PyObject *py_ops(PyObject *self, PyObject *unused) {
+    PyObject *out = PyDict_New();
+    if (!out) return NULL;
+    long k = 0;
+    for (const actlab_op *const *g = groups; *g; g++)
+        for (const actlab_op *op = *g; op->name; op++, k++) {
+            PyObject *v = Py_BuildValue("(ls)", k, op->saves);
+            if (!v || PyDict_SetItemString(out, op->name, v) < 0) {
+                Py_XDECREF(v);
+                Py_DECREF(out);
+                return NULL;
+            }
+            Py_DECREF(v);
+        }
+    return out;
+}
+
+static PyObject *py_isa(PyObject *self, PyObject *unused) { return PyUnicode_FromString(isa_name); }
+
+static int cpu_has_avx2(void) {
+#ifdef ACTLAB_HAVE_AVX2
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+/* Tests run both variants: set_isa("baseline") or set_isa("avx2") (where the CPU has it). */
+static PyObject *py_set_isa(PyObject *self, PyObject *arg) {
+    const char *want = PyUnicode_AsUTF8(arg);
+    if (!want) return NULL;
+    if (strcmp(want, "baseline") == 0) {
+        groups = groups_baseline;
+        isa_name = "baseline";
+#ifdef ACTLAB_HAVE_AVX2
+    } else if (strcmp(want, "avx2") == 0 && cpu_has_avx2()) {
+        groups = groups_avx2;
+        isa_name = "avx2";
+#endif
+    } else {
+        PyErr_Format(PyExc_ValueError, "instruction set %R is not available here (baseline%s)", arg,
+                     cpu_has_avx2() ? ", avx2" : "");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"forward", (PyCFunction)(void (*)(void))py_forward, METH_FASTCALL, "y = f(x) for fp32 buffers"},
+    {"backward", (PyCFunction)(void (*)(void))py_backward, METH_FASTCALL, "out = g * f'(saved)"},
+    {"ops", py_ops, METH_NOARGS, "{name: (index, saves)} of the kernels"},
+    {"isa", py_isa, METH_NOARGS, "the instruction set the kernels run with"},
+    {"set_isa", py_set_isa, METH_O, "choose 'baseline' or 'avx2' kernels (for tests)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_ckernels", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__ckernels(void) {
+#ifdef ACTLAB_HAVE_AVX2
+    if (cpu_has_avx2()) {
+        groups = groups_avx2;
+        isa_name = "avx2";
+    }
+#endif
+    return PyModule_Create(&module);
+}

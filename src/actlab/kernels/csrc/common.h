@@ -1,0 +1,73 @@
+/* Shared by every kernel group: types, the vector maths declarations, and the chunked loop helpers.
+ *
+ * Each group header (ops_*.h) is compiled twice by ckernels.c: once for the baseline x86-64 / any
+ * architecture, once with AVX2+FMA enabled; VARIANT(name) gives each copy its own symbol. Module init
+ * picks the AVX2 copy when the CPU has it.
+ *
+ * Rules every kernel follows (the tests prove the results, these make them possible):
+ *  - fp32 in, fp32 out; arithmetic in fp32 on the range where a test proves the fp32 formula within the
+ *    catalogue's bounds, and an exact fp64 recomputation (scalar libm, rounded once) for the elements
+ *    outside it. The fast loop flags such elements with an OR-reduction; only flagged chunks are
+ *    revisited, so the common case reads and writes each element once.
+ *  - no aliasing between inputs and outputs (the Python side always allocates the output).
+ *  - NaN, ±inf and signed zeros give what the catalogue's reference gives.
+ *  - no -ffast-math: it would drop NaN and infinity semantics. Contraction into FMA is off, so both
+ *    variants compute the same roundings.
+ */
+#ifndef ACTLAB_COMMON_H
+#define ACTLAB_COMMON_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* glibc's libmvec has vector versions of these; declaring them "simd" lets `#pragma omp simd` loops
+ * call them (AVX2: _ZGVdN8v_expf, ...). Without libmvec the scalar functions are called. */
+#if defined(ACTLAB_LIBMVEC)
+#define ACTLAB_SIMD_MATH _Pragma("omp declare simd notinbranch")
+#else
+#define ACTLAB_SIMD_MATH
+#endif
+
+ACTLAB_SIMD_MATH float expf(float);
+ACTLAB_SIMD_MATH float expm1f(float);
+ACTLAB_SIMD_MATH float logf(float);
+ACTLAB_SIMD_MATH float log1pf(float);
+ACTLAB_SIMD_MATH float tanhf(float);
+ACTLAB_SIMD_MATH float erff(float);
+ACTLAB_SIMD_MATH float erfcf(float);
+ACTLAB_SIMD_MATH double exp(double);
+ACTLAB_SIMD_MATH double expm1(double);
+ACTLAB_SIMD_MATH double log1p(double);
+ACTLAB_SIMD_MATH double tanh(double);
+ACTLAB_SIMD_MATH double erfc(double);
+
+/* forward: y[i] = f(x[i]); backward: out[i] = g[i] * f'(x[i]) from the saved tensor s (the input or the
+ * output, as the op declares). p holds up to 4 parameters, already validated by the Python side. */
+typedef void (*actlab_forward_fn)(const float *restrict x, float *restrict y, long n, const double *p);
+typedef void (*actlab_backward_fn)(const float *restrict g, const float *restrict s, float *restrict out,
+                                   long n, const double *p);
+
+typedef struct {
+    const char *name;    /* the catalogue's name */
+    const char *saves;   /* "output" or "input": what backward reads */
+    actlab_forward_fn forward;
+    actlab_backward_fn backward;
+} actlab_op;
+
+/* 1.0f or 0.0f for a condition, written so that the vectoriser keeps `g * indicator` a multiplication
+ * (g·0 is NaN for an infinite g, as in the reference) instead of turning it into a branch. */
+static inline float actlab_indicator(int c) {
+    union { uint32_t u; float f; } v = {.u = (uint32_t)(-(int32_t)(c != 0)) & 0x3f800000u};
+    return v.f;
+}
+
+/* Elements per chunk: a chunk's inputs stay in L1 while flagged elements are recomputed. */
+#define ACTLAB_CHUNK 1024
+
+/* A chunked loop: `for each chunk [s, e)`. */
+#define ACTLAB_FOR_CHUNKS(n, s, e)                                                                     \
+    for (long s = 0, e = ((n) < ACTLAB_CHUNK ? (n) : ACTLAB_CHUNK); s < (n);                           \
+         s = e, e = (e + ACTLAB_CHUNK < (n) ? e + ACTLAB_CHUNK : (n)))
+
+#endif

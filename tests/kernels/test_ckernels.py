@@ -1,0 +1,205 @@
+"""actlab's C kernels (``actlab.kernels.ckernels``): each one, in both instruction-set variants, is within
+the catalogue's bounds over a dense sweep of all fp32 values (about a million, every sign and binade,
+subnormals, the edges), against mpmath in every binade, and bit for bit the reference for the
+piecewise-linear entries, non-finite upstream gradients included. Threads, non-contiguous inputs and
+the dispatcher's use of them are checked too."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+import actlab
+from actlab import autograd
+from actlab.kernels import ckernels, cpu
+from actlab.kernels.lean import PIECEWISE_LINEAR, saved_bytes
+from actlab.kernels.numerics import error_units
+from tests.catalog.harness import (
+    DERIVATIVE_UNITS,
+    FORWARD_ULPS,
+    derivative_unit_errors,
+    forward_ulp_errors,
+    mp_params,
+    param_sets,
+    worst,
+)
+from tests.kernels.test_cpu import binades
+
+# The extension is part of the build: a missing one must fail here, not skip (CI builds it).
+assert ckernels.available(), "actlab.kernels._ckernels was not built: reinstall with a C compiler"
+from actlab.kernels import _ckernels  # noqa: E402
+
+ISAS = ["baseline"] + (["avx2"] if _ckernels.isa() == "avx2" else [])
+
+
+def _cases():
+    out = []
+    for name in sorted(ckernels.ops()):
+        spec = actlab.spec(name)
+        for i, params in enumerate(param_sets(spec)):
+            bound = spec.bind(**params)
+            if ckernels.ops()[name].accepts(bound):
+                out.append(pytest.param(name, bound, id=f"{name}-{i}"))
+    return out
+
+
+CASES = _cases()
+
+
+@pytest.fixture(params=ISAS)
+def isa(request):
+    before = _ckernels.isa()
+    _ckernels.set_isa(request.param)
+    yield request.param
+    _ckernels.set_isa(before)
+
+
+def every_fp32(stride: int = 4099) -> torch.Tensor:
+    """About 2^20 fp32 values spread over all 2^32 bit patterns (both signs, every binade, subnormals,
+    infinities and NaNs), plus the edges."""
+    bits = torch.arange(0, 1 << 32, stride, dtype=torch.int64)
+    bits = torch.where(bits >= 1 << 31, bits - (1 << 32), bits).to(torch.int32)
+    x = bits.view(torch.float32)
+    edges = torch.tensor(
+        [0.0, -0.0, math.inf, -math.inf, math.nan, 1e-45, -1e-45, 3.4028235e38, -3.4028235e38]
+    )
+    return torch.cat([x, edges, binades(torch.float32)])
+
+
+def test_tables_agree():
+    built = _ckernels.ops()
+    assert set(built) == set(ckernels.KERNELS)
+    for name, (_, saves) in built.items():
+        spec = actlab.spec(name)  # every kernel is a catalogue entry, keeping what its Spec keeps
+        assert saves == spec.saves, name
+        for p in ckernels.KERNELS[name].params:
+            spec.param(p)
+
+
+def test_set_isa_rejects_unknown():
+    with pytest.raises(ValueError, match="baseline"):
+        _ckernels.set_isa("neon-9000")
+
+
+@pytest.mark.parametrize(("name", "params"), CASES)
+def test_forward_and_backward_within_bounds_of_the_reference(name, params, isa):
+    spec = actlab.spec(name)
+    op = ckernels.ops()[name]
+    x = every_fp32()
+    y = op.forward(x, params)
+    ref = autograd.evaluate(spec, x, params)
+    err = error_units(y, ref, torch.float32)
+    assert float(err.max()) <= 3, (
+        f"{name}: x={x[err.argmax()].item()!r} got {y[err.argmax()].item()!r} want {ref[err.argmax()].item()!r}"
+    )
+    xr = x.clone().requires_grad_()
+    autograd.apply(spec, xr, params).backward(torch.ones_like(x))
+    got = op.backward(torch.ones_like(x), y if op.saves == "output" else x, params)
+    err = error_units(got, xr.grad, torch.float32)
+    i = err.argmax()
+    assert float(err.max()) <= 6, (
+        f"{name}': x={x[i].item()!r} got {got[i].item()!r} want {xr.grad[i].item()!r}"
+    )
+
+
+@pytest.mark.parametrize(("name", "params"), CASES)
+def test_within_catalogue_bounds_against_mpmath(name, params):
+    spec = actlab.spec(name)
+    op = ckernels.ops()[name]
+    x = binades(torch.float32)
+    x = x[torch.isfinite(x)]
+    y = op.forward(x, params)
+    mp = mp_params(params)
+    row = worst(forward_ulp_errors(y, x, lambda v: spec.mp_forward(v, **mp)))
+    assert row[3] <= FORWARD_ULPS, f"{name} {params}: x={row[0]} got {row[1]} true {row[2]} ({row[3]} ULP)"
+    kinks = torch.tensor(spec.kinks, dtype=torch.float32)
+    if len(kinks):
+        x = x[(x.unsqueeze(1) - kinks).abs().min(1).values > 0]
+    d = op.backward(torch.ones_like(x), op.forward(x, params) if op.saves == "output" else x, params)
+    row = worst(derivative_unit_errors(d, x, lambda v: spec.mp_derivative(v, **mp)))
+    assert row[3] <= DERIVATIVE_UNITS, f"{name} f' at x={row[0]}: {row[1]} vs {row[2]} ({row[3]} units)"
+
+
+@pytest.mark.parametrize(("name", "params"), [c for c in CASES if c.values[0] in PIECEWISE_LINEAR])
+def test_piecewise_linear_is_bit_exact_with_non_finite_gradients(name, params, isa):
+    spec = actlab.spec(name)
+    op = ckernels.ops()[name]
+    x = every_fp32()
+    g = torch.randn(x.shape, generator=torch.Generator().manual_seed(3))
+    g[::7], g[1::7], g[2::11] = math.inf, -math.inf, math.nan
+    y = op.forward(x, params)
+    assert torch.equal(y.isnan(), autograd.evaluate(spec, x, params).isnan())
+    assert torch.equal(y.nan_to_num(), autograd.evaluate(spec, x, params).nan_to_num())
+    xr = x.clone().requires_grad_()
+    autograd.apply(spec, xr, params).backward(g)
+    got = op.backward(g, y if op.saves == "output" else x, params)
+    assert torch.equal(got.isnan(), xr.grad.isnan())
+    assert torch.equal(got.nan_to_num(), xr.grad.nan_to_num())
+
+
+@pytest.mark.parametrize(("name", "params"), CASES)
+def test_threads_and_layouts_give_the_same_bits(name, params):
+    op = ckernels.ops()[name]
+    x = torch.randn(3 << 17, generator=torch.Generator().manual_seed(1)) * 6
+    g = torch.randn(x.shape, generator=torch.Generator().manual_seed(2))
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        y1 = op.forward(x, params)
+        d1 = op.backward(g, y1 if op.saves == "output" else x, params)
+        torch.set_num_threads(4)  # split into 4 ranges, one POSIX thread each
+        y4 = op.forward(x, params)
+        d4 = op.backward(g, y4 if op.saves == "output" else x, params)
+    finally:
+        torch.set_num_threads(before)
+    assert torch.equal(y1, y4) and torch.equal(d1, d4)
+    # a transposed (non-contiguous) view gives the values of its contiguous copy, in its shape
+    xt = x[: 1 << 16].view(256, 256).t()
+    yt = op.forward(xt, params)
+    assert yt.shape == xt.shape and torch.equal(yt, op.forward(xt.contiguous(), params))
+
+
+@pytest.mark.parametrize(("name", "params"), CASES)
+def test_dispatcher_uses_the_kernel_and_keeps_no_more_than_the_reference(name, params):
+    from actlab.kernels import fast_path
+
+    spec = actlab.spec(name)
+    assert cpu.native_op(spec, torch.zeros(1), params) is ckernels.ops()[name]
+    x = (torch.randn(4096) * 4).requires_grad_()
+    y, report = saved_bytes(lambda: fast_path(spec, x, params, True))
+    _, ref_report = saved_bytes(lambda: autograd.apply(spec, x, params))
+    assert report.total <= ref_report.total
+    y.backward(torch.ones_like(y))
+    xr = x.detach().clone().requires_grad_()
+    autograd.apply(spec, xr, params).backward(torch.ones_like(xr))
+    assert float(error_units(x.grad, xr.grad).max()) <= 6
+
+
+def test_other_dtypes_and_switch_off_decline():
+    spec = actlab.spec("relu")
+    for dtype in (torch.float64, torch.float16, torch.bfloat16):
+        assert ckernels.op_for("relu", dtype) is None
+    try:
+        ckernels.set_enabled(False)
+        assert cpu.native_op(spec, torch.zeros(1), {}) is not ckernels.ops()["relu"]
+    finally:
+        ckernels.set_enabled(True)
+    assert cpu.native_op(spec, torch.zeros(1), {}) is ckernels.ops()["relu"]
+
+
+def test_double_backward_through_a_kernel_matches_reference():
+    spec = actlab.spec("silu")
+    x0 = torch.linspace(-4, 4, 101)
+
+    def second(fn):
+        x = x0.clone().requires_grad_()
+        (g,) = torch.autograd.grad(fn(x).sum(), x, create_graph=True)
+        (gg,) = torch.autograd.grad((g * g).sum(), x)
+        return g.detach(), gg
+
+    g_fast, gg_fast = second(lambda t: actlab.functional.apply("silu", t))
+    g_ref, gg_ref = second(lambda t: autograd.apply(spec, t, {}))
+    assert float(error_units(g_fast, g_ref).max()) <= 6
+    torch.testing.assert_close(gg_fast, gg_ref, rtol=1e-5, atol=1e-6)
