@@ -12,7 +12,8 @@ DEMO_ARGS ?=
 
 .PHONY: demo test install install-test browser lint bench gallery docs clean
 
-$(VENV)/.installed: pyproject.toml Makefile
+# setup.py builds the C kernels (src/actlab/kernels/csrc): editing them reinstalls, which recompiles.
+$(VENV)/.installed: pyproject.toml Makefile setup.py $(wildcard src/actlab/kernels/csrc/*)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(TORCH)

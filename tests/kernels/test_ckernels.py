@@ -15,7 +15,7 @@ import actlab
 from actlab import autograd
 from actlab.kernels import ckernels, cpu
 from actlab.kernels.lean import PIECEWISE_LINEAR, saved_bytes
-from actlab.kernels.numerics import error_units
+from actlab.kernels.numerics import error_units, units
 from tests.catalog.harness import (
     DERIVATIVE_UNITS,
     FORWARD_ULPS,
@@ -203,3 +203,101 @@ def test_double_backward_through_a_kernel_matches_reference():
     g_ref, gg_ref = second(lambda t: autograd.apply(spec, t, {}))
     assert float(error_units(g_fast, g_ref).max()) <= 6
     torch.testing.assert_close(gg_fast, gg_ref, rtol=1e-5, atol=1e-6)
+
+
+# ----------------------------------------------------------------------------------------------------
+# The GLU family through the gate kernels
+# ----------------------------------------------------------------------------------------------------
+def _gated_with_kernels():
+    from actlab.kernels.glu import split_params
+
+    out = []
+    for name in actlab.names():
+        spec = actlab.spec(name)
+        if spec.kind != "gated":
+            continue
+        for i, params in enumerate(param_sets(spec)):
+            bound = spec.bind(**params)
+            if ckernels._glu_plan(spec, torch.zeros(2, 4), bound) is not None:
+                out.append(pytest.param(name, bound, id=f"{name}-{i}"))
+            assert split_params(spec, bound)
+    return out
+
+
+GLU_CASES = _gated_with_kernels()
+
+
+def _glu_inputs(shape, dim, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(shape, generator=gen) * 4
+    flat = x.view(-1)
+    flat[:9] = torch.tensor([0.0, -0.0, 1e4, -1e4, 1e-30, -1e-30, 30.0, -30.0, 88.0])
+    return x
+
+
+@pytest.mark.parametrize(("name", "params"), GLU_CASES)
+@pytest.mark.parametrize(("shape", "dim"), [((96, 2 * 40), -1), ((6, 8, 5), 1), ((4, 3, 6), 0)])
+def test_glu_within_bounds_of_the_reference(name, params, shape, dim, isa):
+    from actlab.kernels import glu
+
+    spec = actlab.spec(name)
+    params = {**params, "dim": dim}
+    x = _glu_inputs(shape, dim)
+    y = ckernels.glu_forward(spec, x, params)
+    assert y is not None
+    assert float(error_units(y, glu.glu_forward_reference(spec, x, params)).max()) <= FORWARD_ULPS
+    g = torch.randn(y.shape, generator=torch.Generator().manual_seed(1))
+    out = torch.empty_like(x)
+    assert ckernels.glu_backward_into(spec, x, g, params, out)
+    want_a, want_b = glu.glu_backward_reference(spec, x, g, params)
+    got_a, got_b = out.chunk(2, dim)
+    assert float(error_units(got_a, want_a).max()) <= DERIVATIVE_UNITS
+    # g·a·gate'(b): the gate's derivative is within its bound (floored at 2^-24 where it crosses 0), so
+    # the product is held to that bound scaled by |g·a|, plus its own rounding
+    a = x.chunk(2, dim)[0]
+    scale = torch.maximum(units(want_b.double(), torch.float32), (g * a).double().abs() * 2.0**-24)
+    err = ((got_b.double() - want_b.double()).abs() / scale).nan_to_num(nan=math.inf)
+    same = (got_b == want_b) | (got_b.isnan() & want_b.isnan())
+    assert float(torch.where(same, 0.0, err).max()) <= DERIVATIVE_UNITS
+    # in place (the lean modules' buffer reuse): the same bits
+    xc = x.clone()
+    assert ckernels.glu_backward_into(spec, xc, g, params, xc)
+    assert torch.equal(xc, out)
+
+
+@pytest.mark.parametrize(("name", "params"), GLU_CASES[:2])
+def test_glu_threads_give_the_same_bits(name, params):
+    spec = actlab.spec(name)
+    x = _glu_inputs((1024, 2 * 512), -1)
+    g = torch.randn(1024, 512, generator=torch.Generator().manual_seed(2))
+    results = []
+    before = torch.get_num_threads()
+    try:
+        for threads in (1, 4):
+            torch.set_num_threads(threads)
+            out = torch.empty_like(x)
+            ckernels.glu_backward_into(spec, x, g, params, out)
+            results.append((ckernels.glu_forward(spec, x, params), out))
+    finally:
+        torch.set_num_threads(before)
+    assert torch.equal(results[0][0], results[1][0]) and torch.equal(results[0][1], results[1][1])
+
+
+@pytest.mark.parametrize(("name", "params"), GLU_CASES)
+def test_glu_dispatch_keeps_x_once_and_lean_writes_into_it(name, params):
+    w = torch.nn.Linear(16, 64)
+    inp = torch.randn(8, 16)
+    h = w(inp)
+    y, report = saved_bytes(
+        lambda: actlab.functional.apply(name, h, **params), exclude=(inp, w.weight, w.bias)
+    )
+    assert report.extra == h.numel() * 4 and type(y.grad_fn).__name__ == "FusedGLUFunctionBackward"
+    y.sum().backward()
+    # the lean module reuses h's storage for its gradient (h is an intermediate)
+    h = w(inp)
+    captured = {}
+    h.register_hook(lambda g: captured.update(ptr=g.data_ptr()))
+    from actlab.kernels import lean
+
+    lean(name)(h).sum().backward()
+    assert captured["ptr"] == h.data_ptr()

@@ -15,6 +15,10 @@ from actlab.kernels import cpu
 from actlab.kernels.lean import PIECEWISE_LINEAR
 from actlab.kernels.numerics import error_units
 
+# torch's verified ops (the fast path when actlab's C kernels are not built); the C kernels are
+# proven in test_ckernels*.py
+pytestmark = pytest.mark.usefixtures("without_c_kernels")
+
 
 def binades(dtype: torch.dtype) -> torch.Tensor:
     info = torch.finfo(dtype)

@@ -13,6 +13,11 @@ from actlab.kernels.glu import fused_glu
 from actlab.kernels.lean import saved_bytes
 from actlab.kernels.numerics import error_units
 
+# torch's verified ops (the fast path when actlab's C kernels are not built); the C kernels are
+# proven in test_ckernels*.py
+pytestmark = pytest.mark.usefixtures("without_c_kernels")
+
+
 GATED = [n for n in ("glu", "reglu", "geglu", "swiglu") if n in actlab.names()]
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 from actlab.catalog.spec import Spec, all_specs
-from actlab.kernels import cpu, glu
+from actlab.kernels import ckernels, cpu, glu
 from actlab.kernels import lean as _lean_module
 from actlab.kernels.bits import pack_bits, unpack_bits
 from actlab.kernels.cpu import compile_setting, set_compile
@@ -52,6 +52,12 @@ def fast_path(spec: Spec, x: Tensor, params: dict[str, Any], needs_grad: bool) -
 
         return triton_kernels.call(spec, x, params, needs_grad)
     if spec.kind == "gated":
+        if (
+            ckernels._glu_plan(spec, x, params) is not None and not torch.compiler.is_compiling()
+        ):  # one pass each way in C
+            if needs_grad:
+                return glu.fused_glu(spec, x, params, inplace_grad=False)
+            return ckernels.glu_forward(spec, x, params)
         if cpu.wants_compile(x):
             if needs_grad:
                 return glu.fused_glu(spec, x, params, inplace_grad=False)
@@ -77,6 +83,10 @@ def _install_internal() -> None:
         # lean modules use the same verified native forward/backward where one exists
         _lean_module.FORWARD_OVERRIDES.update(_native_forward_overrides())
         _lean_module.OUTPUT_BACKWARD_OVERRIDES.update(_native_output_backwards())
+        if ckernels.glu_forward not in glu.FUSED_FORWARD:
+            # actlab's C kernels first (float32 with a gate kernel), then compiled code (opt-in)
+            glu.FUSED_FORWARD.insert(0, ckernels.glu_forward)
+            glu.FUSED_BACKWARD_INTO.insert(0, ckernels.glu_backward_into)
         if cpu.compiled_glu_forward not in glu.FUSED_FORWARD:
             glu.FUSED_FORWARD.append(cpu.compiled_glu_forward)
             glu.FUSED_BACKWARD.append(cpu.compiled_glu_backward)

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import actlab
-from actlab.kernels import cpu
+from actlab.kernels import ckernels, cpu
 from actlab.kernels.lean import LeanActivation, choose_mode, saved_bytes, supports
 
 Tensor = torch.Tensor
@@ -298,8 +298,9 @@ def cpu_speed_table(
 
 
 def _path_name(spec: Any, x: Tensor) -> str:
-    if cpu.native_op(spec, x, spec.bind()) is not None:
-        return "native"
+    op = cpu.native_op(spec, x, spec.bind())
+    if op is not None:
+        return "actlab C" if op is ckernels.ops().get(spec.name) else "torch op"
     if (
         cpu.wants_compile(x)
         and cpu._COMPILED.get(
@@ -415,6 +416,7 @@ def run_all(device: str = "cpu", quick: bool = False) -> dict[str, Any]:
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s), {platform.system()}",
         "torch": torch.__version__,
         "threads": threads,
+        "c_kernels": ckernels.isa() if ckernels.enabled() else "off",
         "saved_bytes_per_element_fp32": saved_memory_table(n=1 << 12 if quick else 1 << 16),
         "training_step_saved_bytes": model_memory_table(),
     }

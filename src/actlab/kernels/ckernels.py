@@ -47,7 +47,11 @@ KERNELS: dict[str, Kernel] = {
     "relu": Kernel(),
     "leaky_relu": Kernel(("negative_slope",)),
     "relu6": Kernel(),
-    "hardtanh": Kernel(("min_val", "max_val")),
+    # min_val >= max_val declines, so the reference raises its ValueError
+    "hardtanh": Kernel(
+        ("min_val", "max_val"),
+        accepts=lambda p: float(p.get("min_val", -1.0)) < float(p.get("max_val", 1.0)),
+    ),
     "threshold": Kernel(("threshold", "value")),
     "hardshrink": Kernel(("lambd",)),
     "softshrink": Kernel(("lambd",)),
@@ -64,18 +68,19 @@ KERNELS: dict[str, Kernel] = {
     # ops_exp.h: sigmoid, tanh and the exponential linear units
     "sigmoid": Kernel(),
     "tanh": Kernel(),
-    "elu": Kernel(("alpha",)),
+    # elu' = y + α from the fp32 output: beyond α = 2 the output's ULP (and so 1-2 ULP forward
+    # differences) exceeds the derivative's bound where y + α cancels; those α take the next path
+    "elu": Kernel(("alpha",), accepts=lambda p: float(p.get("alpha", 1.0)) <= 2.0),
     "selu": Kernel(),
-    "celu": Kernel(("alpha",)),
-    "tanhshrink": Kernel(),
+    "celu": Kernel(("alpha",), accepts=lambda p: 1e-30 <= float(p.get("alpha", 1.0)) <= 1e30),
     "lisht": Kernel(),
     # ops_gelu.h: erf / tanh Gaussian-based entries
     "gelu": Kernel(encode=lambda p: (1.0 if p.get("approximate", "none") == "tanh" else 0.0,)),
     "quick_gelu": Kernel(),
-    "gaussian": Kernel(),
     # ops_misc.h: algebraic (square-root and rational) entries
-    "squareplus": Kernel(("b",)),
-    "isru": Kernel(("alpha",)),
+    # b, α up to 1e300 (fp64 loops outside fp32's range; beyond, the reference's b/4 and α·x² overflow)
+    "squareplus": Kernel(("b",), accepts=lambda p: 0.0 <= float(p.get("b", 4.0)) <= 1e300),
+    "isru": Kernel(("alpha",), accepts=lambda p: 0.0 < float(p.get("alpha", 1.0)) <= 1e300),
     "bent_identity": Kernel(),
     "softsign": Kernel(),
 }
@@ -156,7 +161,7 @@ def _make_op(name: str, index: int, saves: str, kernel: Kernel) -> Any:
         return out
 
     accepts = kernel.accepts or (lambda p: True)
-    return NativeOp(forward, backward, saves, accepts)
+    return NativeOp(forward, backward, saves, accepts, c_kernel=True)
 
 
 def _differentiable_backward(spec: Spec, saves: str, g: Tensor, saved: Tensor, p: dict[str, Any]) -> Tensor:
@@ -187,3 +192,63 @@ def op_for(name: str, dtype: torch.dtype) -> Any:
     if dtype != torch.float32 or not enabled():
         return None
     return ops().get(name)
+
+
+# ----------------------------------------------------------------------------------------------------
+# The GLU family: a * gate(b) with the gate's own kernel, one pass each way (csrc/ckernels.c)
+# ----------------------------------------------------------------------------------------------------
+def _glu_plan(spec: Spec, x: Tensor, params: dict[str, Any]) -> tuple | None:
+    """(gate index, gate values, rows, half) for a float32 CPU call whose gate has a kernel, else None."""
+    from actlab.kernels.glu import split_params
+
+    if x.dtype != torch.float32 or not x.is_cpu or not enabled() or x.dim() == 0:
+        return None
+    dim, gate, gate_params = split_params(spec, params)
+    op = ops().get(gate.name)
+    if op is None or not op.accepts(gate_params) or any(isinstance(v, Tensor) for v in gate_params.values()):
+        return None
+    if not -x.dim() <= dim < x.dim():
+        return None  # the reference raises the errors that name the problem
+    d = dim % x.dim()
+    if x.shape[d] % 2:
+        return None
+    rows = 1
+    for size in x.shape[:d]:
+        rows *= size
+    half = x.shape[d] // 2
+    for size in x.shape[d + 1 :]:
+        half *= size
+    if rows == 0 or half == 0:
+        return None
+    index = _c.ops()[gate.name][0]
+    return index, _values(KERNELS[gate.name], gate_params, gate), rows, half, d
+
+
+def glu_forward(spec: Spec, x: Tensor, params: dict[str, Any]) -> Tensor | None:
+    """a * gate(b) in one pass, or None to decline (``glu.FUSED_FORWARD`` contract)."""
+    plan = _glu_plan(spec, x, params)
+    if plan is None:
+        return None
+    index, (a, b, c, d), rows, half, dim = plan
+    x = x.contiguous()
+    shape = list(x.shape)
+    shape[dim] //= 2
+    y = torch.empty(shape, dtype=x.dtype)
+    _c.glu_forward(index, x.data_ptr(), y.data_ptr(), rows, half, a, b, c, d, torch.get_num_threads())
+    return y
+
+
+def glu_backward_into(spec: Spec, x: Tensor, grad: Tensor, params: dict[str, Any], out: Tensor) -> bool:
+    """Write (g·gate(b), g·a·gate'(b)) into ``out`` (x's shape; may be x itself) in one pass; False to
+    decline (``glu.FUSED_BACKWARD_INTO`` contract)."""
+    plan = _glu_plan(spec, x, params)
+    if plan is None or not x.is_contiguous() or not out.is_contiguous() or out.shape != x.shape:
+        return False
+    index, (a, b, c, d), rows, half, _ = plan
+    grad = grad.contiguous()
+    if grad.dtype != x.dtype or grad.numel() != rows * half:
+        return False
+    _c.glu_backward(
+        index, grad.data_ptr(), x.data_ptr(), out.data_ptr(), rows, half, a, b, c, d, torch.get_num_threads()
+    )
+    return True

@@ -56,6 +56,8 @@ class NativeOp:
     # ``backward`` (the same aten kernel on the same saved tensor): the call then skips the Python
     # Function and its backward runs in C++. tests/kernels/test_cpu.py checks both claims.
     torch_autograd: bool = False
+    # actlab's own C kernel (ckernels.py): called through raw pointers, which torch.compile cannot trace
+    c_kernel: bool = False
 
 
 def _hardtanh_params(p: dict[str, Any]) -> tuple[float, float]:
@@ -329,9 +331,10 @@ NATIVE_VERIFIED: dict[str, frozenset[torch.dtype]] = {
 }
 
 
-def _candidate(name: str, dtype: torch.dtype) -> NativeOp | None:
-    """actlab's own C kernel for float32 when it is built and enabled, else torch's op where verified."""
-    op = ckernels.op_for(name, dtype)
+def _candidate(name: str, dtype: torch.dtype, allow_c: bool = True) -> NativeOp | None:
+    """actlab's own C kernel for float32 when it is built and enabled, else torch's op where verified.
+    Under torch.compile (``allow_c=False``) only torch's ops: raw-pointer calls cannot be traced."""
+    op = ckernels.op_for(name, dtype) if allow_c else None
     if op is not None:
         return op
     return NATIVE.get(name) if dtype in NATIVE_VERIFIED.get(name, ()) else None
@@ -340,7 +343,7 @@ def _candidate(name: str, dtype: torch.dtype) -> NativeOp | None:
 def native_op(spec: Spec, x: Tensor, params: dict[str, Any], forward_only: bool = False) -> NativeOp | None:
     """The native op for this call if it is verified for x's dtype and (unless ``forward_only``) its
     backward keeps what the Spec's does."""
-    op = _candidate(spec.name, x.dtype) if x.device.type == "cpu" else None
+    op = _candidate(spec.name, x.dtype, not torch.compiler.is_compiling()) if x.device.type == "cpu" else None
     if op is None:
         return None
     if any(isinstance(v, Tensor) for v in params.values()) or not op.accepts(params):
@@ -353,15 +356,16 @@ def native_op(spec: Spec, x: Tensor, params: dict[str, Any], forward_only: bool 
 _UNSET: Any = object()
 # (entry, dtype) -> the verified native op whose backward keeps what the Spec keeps, or None: everything
 # ``native_op`` decides that does not depend on the call's parameters, decided once.
-_NATIVE_PLAN: dict[tuple[str, torch.dtype], NativeOp | None] = {}
+_NATIVE_PLAN: dict[tuple[str, torch.dtype, bool], NativeOp | None] = {}
 
 
 def native_op_fast(spec: Spec, x: Tensor, params: dict[str, Any]) -> NativeOp | None:
     """``native_op`` for a CPU tensor, with the per-(entry, dtype) part cached (the dispatcher's hot path)."""
-    key = (spec.name, x.dtype)
+    compiling = torch.compiler.is_compiling()
+    key = (spec.name, x.dtype, compiling)
     op = _NATIVE_PLAN.get(key, _UNSET)
     if op is _UNSET:
-        op = _candidate(spec.name, x.dtype)
+        op = _candidate(spec.name, x.dtype, allow_c=not compiling)
         if op is not None and op.saves != spec.saves:
             op = None
         _NATIVE_PLAN[key] = op

@@ -48,10 +48,54 @@ typedef struct {
     float *out;
     long n;
     double p[4];
+    long half; /* GLU jobs: n rows of 2*half inputs (value half, then gate half); 0 for elementwise */
 } job_t;
 
+/* ---- GLU family: out = a * gate(b), (a, b) the halves of each row ----------------------------------
+ * The gate's own kernel runs on one chunk at a time into a stack buffer that stays in L1, so every
+ * element of x, g and the result crosses memory once, and the gate's proven accuracy carries over (one
+ * more rounding for the product). Backward may write into x itself (dx == x): each chunk reads its a and b
+ * before it writes their gradients. */
+static void glu_forward_rows(const actlab_op *gate, const float *x, float *y, long rows, long half,
+                             const double *p) {
+    float gb[ACTLAB_CHUNK];
+    for (long r = 0; r < rows; r++) {
+        const float *a = x + r * 2 * half, *b = a + half;
+        float *out = y + r * half;
+        ACTLAB_FOR_CHUNKS(half, s, e) {
+            gate->forward(b + s, gb, e - s, p);
+            for (long i = s; i < e; i++) out[i] = a[i] * gb[i - s];
+        }
+    }
+}
+
+static void glu_backward_rows(const actlab_op *gate, const float *g, const float *x, float *dx, long rows,
+                              long half, const double *p) {
+    float gb[ACTLAB_CHUNK], ga[ACTLAB_CHUNK], db[ACTLAB_CHUNK];
+    int from_output = gate->saves[0] == 'o';
+    for (long r = 0; r < rows; r++) {
+        const float *a = x + r * 2 * half, *b = a + half, *gr = g + r * half;
+        float *da = dx + r * 2 * half, *dbo = da + half;
+        ACTLAB_FOR_CHUNKS(half, s, e) {
+            long c = e - s;
+            gate->forward(b + s, gb, c, p);                          /* gate(b) */
+            for (long i = 0; i < c; i++) ga[i] = gr[s + i] * a[s + i]; /* upstream of the gate: g·a */
+            gate->backward(ga, from_output ? gb : b + s, db, c, p);    /* g·a·gate'(b) */
+            for (long i = 0; i < c; i++) {
+                da[s + i] = gr[s + i] * gb[i];
+                dbo[s + i] = db[i];
+            }
+        }
+    }
+}
+
 static void run_job(job_t *j) {
-    if (j->backward)
+    if (j->half) {
+        if (j->backward)
+            glu_backward_rows(j->op, j->a, j->b, j->out, j->n, j->half, j->p);
+        else
+            glu_forward_rows(j->op, j->a, j->out, j->n, j->half, j->p);
+    } else if (j->backward)
         j->op->backward(j->a, j->b, j->out, j->n, j->p);
     else
         j->op->forward(j->a, j->out, j->n, j->p);
@@ -65,8 +109,51 @@ static void *thread_main(void *arg) {
 #define MAX_THREADS 64
 #define MIN_PER_THREAD (1L << 16) /* below this a thread costs more than it saves */
 
+/* jobs[0] here, the others on their own threads (or here too, if a thread cannot start) */
+static void run_jobs(job_t *jobs, long t) {
+    pthread_t ids[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    for (long k = 1; k < t; k++) started[k] = pthread_create(&ids[k], NULL, thread_main, &jobs[k]) == 0;
+    run_job(&jobs[0]);
+    for (long k = 1; k < t; k++) {
+        if (started[k])
+            pthread_join(ids[k], NULL);
+        else
+            run_job(&jobs[k]); /* no thread: do it here */
+    }
+}
+
+static void run_split_rows(job_t *whole, long threads) {
+    long rows = whole->n, half = whole->half;
+    if (threads > MAX_THREADS) threads = MAX_THREADS;
+    if (threads > rows) threads = rows;
+    if (threads > rows * half / MIN_PER_THREAD) threads = rows * half / MIN_PER_THREAD;
+    if (threads <= 1) {
+        run_job(whole);
+        return;
+    }
+    job_t jobs[MAX_THREADS];
+    long per = (rows + threads - 1) / threads, t = 0;
+    for (long start = 0; start < rows; start += per, t++) {
+        jobs[t] = *whole;
+        jobs[t].n = rows - start < per ? rows - start : per;
+        if (whole->backward) { /* a = g (half per row), b = x, out = dx (2*half per row) */
+            jobs[t].a = whole->a + start * half;
+            jobs[t].b = whole->b + start * 2 * half;
+        } else { /* a = x (2*half per row), out = y (half per row) */
+            jobs[t].a = whole->a + start * 2 * half;
+        }
+        jobs[t].out = whole->out + start * (whole->backward ? 2 * half : half);
+    }
+    run_jobs(jobs, t);
+}
+
 static void run_split(job_t *whole, long threads) {
     long n = whole->n;
+    if (whole->half) { /* GLU: split rows; a row moves 3*half floats forward, 5*half backward */
+        run_split_rows(whole, threads);
+        return;
+    }
     if (threads > MAX_THREADS) threads = MAX_THREADS;
     if (threads > n / MIN_PER_THREAD) threads = n / MIN_PER_THREAD;
     if (threads <= 1) {
@@ -74,8 +161,6 @@ static void run_split(job_t *whole, long threads) {
         return;
     }
     job_t jobs[MAX_THREADS];
-    pthread_t ids[MAX_THREADS];
-    int started[MAX_THREADS] = {0};
     long per = (n / threads + 63) & ~63L; /* 64-element aligned ranges */
     long t = 0;
     for (long start = 0; start < n; start += per, t++) {
@@ -86,14 +171,7 @@ static void run_split(job_t *whole, long threads) {
         jobs[t].b = whole->b ? whole->b + start : NULL;
         jobs[t].out = whole->out + start;
     }
-    for (long k = 1; k < t; k++) started[k] = pthread_create(&ids[k], NULL, thread_main, &jobs[k]) == 0;
-    run_job(&jobs[0]);
-    for (long k = 1; k < t; k++) {
-        if (started[k])
-            pthread_join(ids[k], NULL);
-        else
-            run_job(&jobs[k]); /* no thread: do it here */
-    }
+    run_jobs(jobs, t);
 }
 
 /* ---- Python bindings ---------------------------------------------------------------------------- */
@@ -154,6 +232,44 @@ static PyObject *py_backward(PyObject *self, PyObject *const *args, Py_ssize_t n
     Py_END_ALLOW_THREADS Py_RETURN_NONE;
 }
 
+/* glu_forward(gate_index, x_addr, y_addr, rows, half, p0..p3, threads)
+ * glu_backward(gate_index, g_addr, x_addr, dx_addr, rows, half, p0..p3, threads); dx may be x */
+static PyObject *py_glu(PyObject *const *args, Py_ssize_t nargs, int backward) {
+    job_t job = {0};
+    void *addr[3];
+    long threads;
+    Py_ssize_t naddr = backward ? 3 : 2;
+    if (nargs != naddr + 8) {
+        PyErr_Format(PyExc_TypeError, "expected %zd arguments, got %zd", naddr + 8, nargs);
+        return NULL;
+    }
+    /* reuse the elementwise parser on everything but `half` */
+    PyObject *rest[10];
+    for (Py_ssize_t k = 0; k < naddr + 2; k++) rest[k] = args[k];
+    for (Py_ssize_t k = naddr + 3; k < nargs; k++) rest[k - 1] = args[k];
+    if (parse_common(rest, nargs - 1, naddr + 7, &job.op, addr, &job.n, job.p, &threads) < 0) return NULL;
+    job.half = PyLong_AsLong(args[naddr + 2]);
+    if (job.half == -1 && PyErr_Occurred()) return NULL;
+    if (job.half <= 0) {
+        PyErr_SetString(PyExc_ValueError, "half must be positive");
+        return NULL;
+    }
+    job.backward = backward;
+    job.a = addr[0];
+    job.b = backward ? addr[1] : NULL;
+    job.out = addr[naddr - 1];
+    Py_BEGIN_ALLOW_THREADS run_split(&job, threads);
+    Py_END_ALLOW_THREADS Py_RETURN_NONE;
+}
+
+static PyObject *py_glu_forward(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    return py_glu(args, nargs, 0);
+}
+
+static PyObject *py_glu_backward(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    return py_glu(args, nargs, 1);
+}
+
 static PyObject *py_ops(PyObject *self, PyObject *unused) {
     PyObject *out = PyDict_New();
     if (!out) return NULL;
@@ -205,6 +321,8 @@ static PyObject *py_set_isa(PyObject *self, PyObject *arg) {
 static PyMethodDef methods[] = {
     {"forward", (PyCFunction)(void (*)(void))py_forward, METH_FASTCALL, "y = f(x) for fp32 buffers"},
     {"backward", (PyCFunction)(void (*)(void))py_backward, METH_FASTCALL, "out = g * f'(saved)"},
+    {"glu_forward", (PyCFunction)(void (*)(void))py_glu_forward, METH_FASTCALL, "y = a * gate(b) per row"},
+    {"glu_backward", (PyCFunction)(void (*)(void))py_glu_backward, METH_FASTCALL, "dx = (g*gate(b), g*a*gate'(b))"},
     {"ops", py_ops, METH_NOARGS, "{name: (index, saves)} of the kernels"},
     {"isa", py_isa, METH_NOARGS, "the instruction set the kernels run with"},
     {"set_isa", py_set_isa, METH_O, "choose 'baseline' or 'avx2' kernels (for tests)"},

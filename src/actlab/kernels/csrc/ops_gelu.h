@@ -1,4 +1,361 @@
-/* (group gelu: kernels go here) */
+/* Gaussian-based entries: gelu (exact erf form and the tanh approximation), quick_gelu, gaussian.
+ *
+ * All of them need e^z for a z whose fp32 rounding the exponential would amplify (z = -x²/2, -x²,
+ * 1.702x, 2u(x) reach -87, where half an ULP of z is 44 ULP of e^z). So z is carried as z_hi + z_lo
+ * (an exact FMA residual, or fp64 for the tanh form's cubic) and e^z is computed inline as
+ * 2^k·(1 + pm): k = round(z_hi/ln2), r = z_hi - k·ln2 (one FMA), e^r - 1 = r + r²·P(r) (minimax,
+ * |r| <= ln2/2, 0.17 ULP), and the low parts (z_lo, k·ln2's tail) enter as a first-order factor
+ * (1 + r_lo). The backward formulas need only absolute accuracy (the unit is floored at 2^-24), so
+ * they skip the low parts.
+ *
+ * gelu(x) = x·Φ(x) with Φ(-a) = 2^-1·e^(-a²/2)·G(a), G(a) = e^(a²/2)·erfc(a/√2) (a = |x| <= 10.5):
+ * G = 2·rr·(1 + H(q)), rr = 1/2/(a + 2), q = (a - 2)/(a + 2) = 1 - 8·rr, H a degree-9 polynomial
+ * (sequentially rounded minimax fit, 0.5 ULP). The rounding of a + 2 and of the division would be
+ * amplified by G's slope (1.2-1.6x); both are exact residuals here (2 is a power of two, so
+ * a - ((a + 2) - 2) is the sum's error; 1/2 - D·rr the quotient's), and G is corrected to first
+ * order: relative change 2m(q)·(e - dD·rr) with m = -dlnG/dln(rr) fitted by a quadratic. Then
+ * y = x - |x|·Φ(-|x|) for x >= 0 and x·Φ(x) for x < 0, both one FMA: <= 3.3 ULP over all inputs
+ * (torch's fp32 F.gelu is 8 ULP off near 0 and cancels in the left tail). x < -10 (the result's
+ * scale 2^k would leave the normal range), -inf and NaN take the fp64 formula after the loop.
+ *
+ * FMA: the AVX2 variant has it in hardware; the baseline variant (no FMA, where fmaf is a slow
+ * library call) evaluates a·b + c in fp64 and rounds once more, which is exact for every residual
+ * used here and differs from a fused result only in rare halfway cases of the polynomial steps.
+ */
+#undef GELU_FMA
+#if defined(__FMA__)
+#define GELU_FMA(a, b, c) fmaf((a), (b), (c))
+#else
+#define GELU_FMA(a, b, c) ((float)((double)(a) * (double)(b) + (double)(c)))
+#endif
+
+#ifndef ACTLAB_GELU_CONSTANTS
+#define ACTLAB_GELU_CONSTANTS
+#define GELU_LOG2E 1.44269504f
+#define GELU_SHIFT 12582912.0f /* 1.5·2^23: (t + SHIFT) - SHIFT is t rounded to an integer */
+#define GELU_LN2_HI 0.693147182f
+#define GELU_LN2_LO -1.90465421e-09f /* ln2 - LN2_HI */
+#define GELU_LN2_CW_HI 0.693145752f  /* 0x3f317200: 15 bits, k·LN2_CW_HI is exact for |k| < 256 */
+#define GELU_LN2_CW_LO 1.42860677e-06f /* ln2 - LN2_CW_HI */
+#define GELU_INV_SQRT_2PI 0.398942280f
+#define GELU_A_BITS 0x414e6666u /* 12.9f: |x| is clamped here (Φ(-12.9) = 2e-38, still normal) */
+/* e^r - 1 - r = r²·P(r) on |r| <= ln2/2 */
+#define GELU_EXPM1_P(r)                                                                            \
+    GELU_FMA(r, GELU_FMA(r, GELU_FMA(r, GELU_FMA(r, 0.0013926326064392924f, 0.008363292552530766f),   \
+                                    0.04166655242443085f),                                       \
+                      0.16666576266288757f),                                                     \
+             0.5f)
+/* G(a)/2 = rr·(1 + H(q)), rr = 1/2/(a + 2), q = (a - 2)/(a + 2), a in [0, 12.9]: degree 10, relative error
+ * 2e-8 with these fp32 coefficients (each rounded, then the rest refitted); terms 3-10 by Estrin */
+#define GELU_H(q, q2, q4)                                                                          \
+    GELU_FMA(q,                                                                                    \
+             GELU_FMA(q,                                                                           \
+                      GELU_FMA(q,                                                                  \
+                               GELU_FMA(q4,                                                        \
+                                        GELU_FMA(q2, GELU_FMA(q, -0.00013178764493204653f, 9.582180064171553e-05f),          \
+                                                 GELU_FMA(q, 0.00143531896173954f, 0.0017277479637414217f)),              \
+                                        GELU_FMA(q2, GELU_FMA(q, -0.0037837806157767773f, -0.013486789539456367f),           \
+                                                 GELU_FMA(q, -0.0009637241601012647f, 0.07344067096710205f))),             \
+                               0.057596370577812195f),                                                        \
+                      -0.6628090143203735f),                                                                 \
+             0.3448159992694855f)
+#endif
+
+static inline uint32_t VARIANT(gelu_bits)(float f) {
+    union { float f; uint32_t u; } v = {.f = f};
+    return v.u;
+}
+static inline float VARIANT(gelu_float)(uint32_t u) {
+    union { float f; uint32_t u; } v = {.u = u};
+    return v.f;
+}
+/* min(|v|, limit) on the bit patterns (a float select here would be turned into a branch) */
+static inline float VARIANT(gelu_clamp_abs)(float v, uint32_t limit_bits) {
+    uint32_t u = VARIANT(gelu_bits)(v) & 0x7fffffffu;
+    return VARIANT(gelu_float)(u < limit_bits ? u : limit_bits);
+}
+/* min(|v|, limit) with NaN kept (as a NaN) */
+static inline float VARIANT(gelu_clamp_abs_nan)(float v, uint32_t limit_bits) {
+    uint32_t u = VARIANT(gelu_bits)(v) & 0x7fffffffu;
+    uint32_t c = u < limit_bits ? u : limit_bits;
+    return VARIANT(gelu_float)((int32_t)u > 0x7f800000 ? u : c);
+}
+/* 2^k·f for a normal f whose result stays normal: k is in the low bits of kt = SHIFT + k */
+static inline float VARIANT(gelu_scale)(float f, float kt) {
+    return VARIANT(gelu_float)(VARIANT(gelu_bits)(f) + (VARIANT(gelu_bits)(kt) << 23));
+}
+
+/* After a chunk's SIMD pass flagged elements (FLAGGED(x[i])), recompute them with EXACT(x[i]): the
+ * chunk is searched 64 elements at a time with a vectorised test, so that a chunk with one flagged
+ * element costs little more than the pass itself. */
+#ifndef GELU_FIXUP
+#define GELU_FIXUP(x, y, s, e, FLAGGED, EXACT)                                                     \
+    for (long b_ = (s); b_ < (e); b_ += 64) {                                                      \
+        long be_ = b_ + 64 <= (e) ? b_ + 64 : (e);                                                 \
+        int any_ = 0;                                                                              \
+        if (be_ - b_ == 64) {                                                                      \
+            _Pragma("omp simd reduction(| : any_)") for (long i = b_; i < b_ + 64; i++) any_ |= FLAGGED; \
+        } else                                                                                     \
+            any_ = 1;                                                                              \
+        if (any_)                                                                                  \
+            for (long i = b_; i < be_; i++)                                                        \
+                if (FLAGGED) (y)[i] = EXACT;                                                       \
+    }
+#endif
+
+/* ---- gelu, exact form --------------------------------------------------------------------------- */
+static double VARIANT(gelu_erf_exact)(float v) {
+    if (v != v) return v;
+    if (v == -INFINITY) return 0.0; /* the reference's limit */
+    return 0.5 * (double)v * erfc(-(double)v * 0.70710678118654752440);
+}
+
+static void VARIANT(gelu_erf_forward)(const float *restrict x, float *restrict y, long n) {
+    ACTLAB_FOR_CHUNKS(n, s, e) {
+        float lowest = 0.0f; /* a NaN input propagates through xh below */
+#pragma omp simd reduction(min : lowest)
+        for (long i = s; i < e; i++) {
+            float v = x[i];
+            float a = VARIANT(gelu_clamp_abs)(v, GELU_A_BITS);
+            /* e^(-a²/2) = 2^k·(1 + pm1)·(1 + rl) */
+            float h = -0.5f * a, u = h * a, ul = GELU_FMA(h, a, -u); /* -a²/2 = u + ul exactly */
+            float kt = GELU_FMA(u, GELU_LOG2E, GELU_SHIFT), kf = kt - GELU_SHIFT;
+            float r = GELU_FMA(kf, -GELU_LN2_HI, u), rl = GELU_FMA(kf, -GELU_LN2_LO, ul);
+            float pm1 = GELU_FMA(r, r * GELU_EXPM1_P(r), r);
+            /* G(a)/2 = rr·(1 + H(q)) */
+            float D = a + 2.0f, rr = 0.5f / D, q = GELU_FMA(-8.0f, rr, 1.0f);
+            float q2 = q * q, q4 = q2 * q2;
+            float hq = GELU_H(q, q2, q4);
+            /* 1/2/(a + 2) = rr·(1 + 2c): D's rounding error dD and the quotient's residual are exact */
+            float dD = a - (D - 2.0f);
+            float c = GELU_FMA(-dD, rr, GELU_FMA(-D, rr, 0.5f));
+            float m2 = GELU_FMA(-0.555f, q, 2.82f); /* 2·m(q) to 6% */
+            float corr = GELU_FMA(m2, c, rl);
+            float pm = pm1 + GELU_FMA(corr, pm1, corr);
+            float g2 = GELU_FMA(rr, hq, rr);
+            float tail = VARIANT(gelu_scale)(GELU_FMA(g2, pm, g2), kt); /* Φ(-a) */
+            float xh = v < 0.0f ? 0.0f : v;
+            y[i] = GELU_FMA(-a, tail, xh); /* x·Φ(x) = xh - a·Φ(-a) */
+            lowest = v < lowest ? v : lowest;
+        }
+        if (lowest < -12.9f) GELU_FIXUP(x, y, s, e, x[i] < -12.9f, (float)VARIANT(gelu_erf_exact)(x[i]))
+    }
+}
+
+/* gelu'(x) = Φ(x) + x·φ(x) = [x >= 0] + e^(-a²/2)·(x/√(2π) ∓ G(a)/2), to absolute accuracy; e^(-a²/2)
+ * is 0 beyond the clamp (|x| > 10.5: x·φ(x) < 1e-23), as the reference's clamped formula gives. */
+static void VARIANT(gelu_erf_backward)(const float *restrict g, const float *restrict x,
+                                       float *restrict out, long n) {
+    ACTLAB_FOR_CHUNKS(n, s, e) {
+        int flagged = 0;
+#pragma omp simd reduction(| : flagged)
+        for (long i = s; i < e; i++) {
+            float v = x[i];
+            uint32_t vb = VARIANT(gelu_bits)(v), ub = vb & 0x7fffffffu, sign = vb & 0x80000000u;
+            uint32_t inside = (uint32_t) - (int32_t)(ub < GELU_A_BITS); /* all ones for |x| < 10.5 */
+            float a = VARIANT(gelu_float)(ub < GELU_A_BITS ? ub : GELU_A_BITS);
+            float xc = VARIANT(gelu_float)(VARIANT(gelu_bits)(a) | sign);
+            float h = -0.5f * a, u = h * a;
+            float kt = GELU_FMA(u, GELU_LOG2E, GELU_SHIFT), kf = kt - GELU_SHIFT;
+            float r = GELU_FMA(kf, -GELU_LN2_HI, u);
+            float p = GELU_FMA(r, r * GELU_EXPM1_P(r), r) + 1.0f;
+            float ex = VARIANT(gelu_float)(VARIANT(gelu_bits)(VARIANT(gelu_scale)(p, kt)) & inside);
+            float D = a + 2.0f, rr = 0.5f / D, q = GELU_FMA(-8.0f, rr, 1.0f);
+            float q2 = q * q, q4 = q2 * q2;
+            float g2 = GELU_FMA(rr, GELU_H(q, q2, q4), rr); /* G(a)/2 */
+            float sg2 = VARIANT(gelu_float)(VARIANT(gelu_bits)(g2) ^ sign ^ 0x80000000u); /* x < 0: +G/2 */
+            float hv = actlab_indicator(!sign);                                            /* x >= 0 */
+            out[i] = g[i] * GELU_FMA(ex, GELU_FMA(xc, GELU_INV_SQRT_2PI, sg2), hv);
+            flagged |= v != v;
+        }
+        if (flagged) GELU_FIXUP(x, out, s, e, x[i] != x[i], g[i] * x[i])
+    }
+}
+
+/* ---- gelu, tanh form: x·σ(w), w = 2u = 2√(2/π)(x + 0.044715x³) ---------------------------------- */
+#define GELU_TANH_A 1.5957691216057308 /* 2√(2/π) */
+#define GELU_TANH_B 0.071354816182950805 /* 2√(2/π)·0.044715 */
+
+static double VARIANT(gelu_tanh_exact)(float v) {
+    if (v != v) return v;
+    if (v == -INFINITY) return 0.0;
+    double xd = v, w = xd * (GELU_TANH_A + GELU_TANH_B * xd * xd);
+    double e = exp(-fabs(w));
+    return xd * (w >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e));
+}
+
+/* w in fp64 (the cubic, exact enough), split z = -|w| = z_hi + z_lo; e^z = 2^k(1 + pm); x < 0 gives
+ * 2^k·x·(1 + pm)/(1 + e^z), x >= 0 gives x/(1 + e^z). |x| is clamped to 9.9 (|w| <= 85.1: e^-85 is
+ * nothing next to 1); x < -9.6 (w < -78), -inf and NaN take the fp64 formula after the loop. */
+static void VARIANT(gelu_tanh_forward)(const float *restrict x, float *restrict y, long n) {
+    ACTLAB_FOR_CHUNKS(n, s, e) {
+        int flagged = 0;
+#pragma omp simd reduction(| : flagged)
+        for (long i = s; i < e; i++) {
+            float v = x[i];
+            uint32_t sign = VARIANT(gelu_bits)(v) & 0x80000000u;
+            float xc = VARIANT(gelu_float)(VARIANT(gelu_bits)(VARIANT(gelu_clamp_abs)(v, 0x411e6666u)) | sign);
+            double xd = xc, z = -fabs(xd * (GELU_TANH_A + GELU_TANH_B * xd * xd));
+            float zh = (float)z, zl = (float)(z - (double)zh);
+            float kt = GELU_FMA(zh, GELU_LOG2E, GELU_SHIFT), kf = kt - GELU_SHIFT;
+            float r = GELU_FMA(kf, -GELU_LN2_HI, zh), rl = GELU_FMA(kf, -GELU_LN2_LO, zl);
+            float pm1 = GELU_FMA(r, r * GELU_EXPM1_P(r), r);
+            float pm = pm1 + GELU_FMA(rl, pm1, rl);
+            float ez = VARIANT(gelu_scale)(pm + 1.0f, kt);
+            /* x·e^z for x < 0 (x normal or k = 0), else x */
+            uint32_t neg = (uint32_t) - (int32_t)(sign != 0);
+            uint32_t xe = VARIANT(gelu_bits)(VARIANT(gelu_scale)(GELU_FMA(v, pm, v), kt));
+            float num = VARIANT(gelu_float)((xe & neg) | (VARIANT(gelu_bits)(v) & ~neg));
+            y[i] = num / (1.0f + ez);
+            flagged |= !(v >= -9.6f);
+        }
+        if (flagged) GELU_FIXUP(x, y, s, e, !(x[i] >= -9.6f), (float)VARIANT(gelu_tanh_exact)(x[i]))
+    }
+}
+
+/* f' = σ(w) + x·w'·σ(w)σ(-w), w' = A + 3B·x², from e = e^(-|w|) (absolute accuracy; e = 0 once
+ * |w| >= 87, where the reference's terms are below fp32's range); x is clamped to ±20 in the second
+ * term as the reference clamps it (σ(w)σ(-w) is e^-800 there). */
+static void VARIANT(gelu_tanh_backward)(const float *restrict g, const float *restrict x,
+                                        float *restrict out, long n) {
+    ACTLAB_FOR_CHUNKS(n, s, e) {
+        int flagged = 0;
+#pragma omp simd reduction(| : flagged)
+        for (long i = s; i < e; i++) {
+            float v = x[i];
+            float xc = VARIANT(gelu_float)(VARIANT(gelu_bits)(VARIANT(gelu_clamp_abs)(v, 0x41a00000u)) |
+                                           (VARIANT(gelu_bits)(v) & 0x80000000u)); /* ±20 */
+            float x2 = xc * xc;
+            float w = xc * GELU_FMA((float)GELU_TANH_B, x2, (float)GELU_TANH_A);
+            float aw = VARIANT(gelu_float)(VARIANT(gelu_bits)(w) & 0x7fffffffu);
+            uint32_t inside = (uint32_t) - (int32_t)(aw < 87.0f);
+            float awc = aw < 87.0f ? aw : 87.0f;
+            float kt = GELU_FMA(-awc, GELU_LOG2E, GELU_SHIFT), kf = kt - GELU_SHIFT;
+            float r = GELU_FMA(kf, -GELU_LN2_HI, -awc);
+            float ez = VARIANT(gelu_scale)(GELU_FMA(r, r * GELU_EXPM1_P(r), r) + 1.0f, kt);
+            ez = VARIANT(gelu_float)(VARIANT(gelu_bits)(ez) & inside);
+            float inv = 1.0f / (1.0f + ez), einv = ez * inv;
+            float sp = w >= 0.0f ? inv : einv, sn = w >= 0.0f ? einv : inv;
+            float dw = GELU_FMA((float)(3.0 * GELU_TANH_B), x2, (float)GELU_TANH_A);
+            out[i] = g[i] * GELU_FMA(sp, xc * dw * sn, sp);
+            flagged |= v != v;
+        }
+        if (flagged) GELU_FIXUP(x, out, s, e, x[i] != x[i], g[i] * x[i])
+    }
+}
+
+/* ---- quick_gelu: x·σ(z) = x/(1 + e^-z), z = 1.702x --------------------------------------------------- */
+#define QGELU_C_HI 1.70200002f     /* 1.702 rounded to fp32 */
+#define QGELU_C_LO -2.19345093e-08f /* 1.702 - QGELU_C_HI */
+
+static double VARIANT(quick_gelu_exact)(float v) {
+    if (v != v) return v;
+    if (v == -INFINITY) return 0.0;
+    double z = 1.702 * (double)v, e = exp(-fabs(z));
+    return (double)v * (z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e));
+}
+
+/* -z = t_hi + t_lo exactly (the FMA residual of -1.702_hi·x, plus -1.702_lo·x), e^-z = 2^k(1 + pm) for
+ * both signs (|x| clamped to 51: e^±86.8 stays normal), y = x/(1 + e^-z): for x < 0 the sum is e^-z to
+ * within its rounding, so the quotient keeps full relative accuracy. x < -50 (-inf included) takes the
+ * fp64 formula after the loop; NaN propagates through x. */
+static void VARIANT(quick_gelu_forward)(const float *restrict x, float *restrict y, long n, const double *p) {
+    (void)p;
+    ACTLAB_FOR_CHUNKS(n, s, e) {
+        float lowest = 0.0f;
+#pragma omp simd reduction(min : lowest)
+        for (long i = s; i < e; i++) {
+            float v = x[i];
+            float xc = VARIANT(gelu_float)(VARIANT(gelu_bits)(VARIANT(gelu_clamp_abs)(v, 0x424c0000u)) |
+                                           (VARIANT(gelu_bits)(v) & 0x80000000u));
+            float kt = GELU_FMA(xc, -QGELU_C_HI * GELU_LOG2E, GELU_SHIFT), kf = kt - GELU_SHIFT;
+            /* r = -1.702x - k·ln2: the products are exact in the FMAs, one rounding */
+            float r1 = GELU_FMA(xc, -QGELU_C_HI, kf * -GELU_LN2_CW_HI);
+            float r = GELU_FMA(kf, -GELU_LN2_CW_LO, GELU_FMA(xc, -QGELU_C_LO, r1));
+            float r2 = r * r;
+            float ep = GELU_FMA(r2, GELU_FMA(r2, 0.0013926326064392924f,
+                                             GELU_FMA(r, 0.008363292552530766f, 0.04166655242443085f)),
+                                GELU_FMA(r, 0.16666576266288757f, 0.5f));
+            float ez = VARIANT(gelu_scale)(GELU_FMA(r2, ep, r) + 1.0f, kt);
+            y[i] = v / (1.0f + ez);
+            lowest = v < lowest ? v : lowest;
+        }
+        if (lowest < -50.0f) GELU_FIXUP(x, y, s, e, x[i] < -50.0f, (float)VARIANT(quick_gelu_exact)(x[i]))
+    }
+}
+
+/* f' = σ(z) + z·σ(z)σ(-z) = σ(z)(1 + z·σ(-z)), σ(z) = 1/(1 + e^-z), σ(-z) = e^-z·σ(z), to absolute
+ * accuracy (z is the rounded product; |x| clamped to 51 as above). At x = ±inf this gives 1 and
+ * (within 1e-36) 0, the reference's limits; NaN propagates. */
+static void VARIANT(quick_gelu_backward)(const float *restrict g, const float *restrict x, float *restrict out,
+                                         long n, const double *p) {
+    (void)p;
+#pragma omp simd
+    for (long i = 0; i < n; i++) {
+        float v = x[i];
+        float av = VARIANT(gelu_clamp_abs_nan)(v, 0x424c0000u); /* 51 */
+        float xc = VARIANT(gelu_float)(VARIANT(gelu_bits)(av) | (VARIANT(gelu_bits)(v) & 0x80000000u));
+        float z = QGELU_C_HI * xc;
+        float kt = GELU_FMA(-z, GELU_LOG2E, GELU_SHIFT), kf = kt - GELU_SHIFT;
+        float r = GELU_FMA(kf, -GELU_LN2_HI, -z);
+        float ez = VARIANT(gelu_scale)(GELU_FMA(r, r * GELU_EXPM1_P(r), r) + 1.0f, kt);
+        float sp = 1.0f / (1.0f + ez);
+        out[i] = g[i] * GELU_FMA(sp, z * (ez * sp), sp);
+    }
+}
+
+/* ---- gaussian: e^(-x²) ------------------------------------------------------------------------------ */
+/* -x² = -(s + sl) exactly; e^(-x²) = 2^k(1 + pm), scaled in two steps so that results below 2^-126
+ * round once into the subnormals (|x| is clamped to 10.5: e^-110 is 0 in fp32; NaN stays NaN and
+ * propagates through every step). */
+__attribute__((unused)) static void VARIANT(gaussian_forward)(const float *restrict x, float *restrict y, long n, const double *p) {
+    (void)p;
+#pragma omp simd
+    for (long i = 0; i < n; i++) {
+        float a = VARIANT(gelu_clamp_abs_nan)(x[i], 0x41280000u);
+        float sq = a * a, sl = GELU_FMA(a, a, -sq);
+        float kt = GELU_FMA(sq, -GELU_LOG2E, GELU_SHIFT), kf = kt - GELU_SHIFT;
+        float r = GELU_FMA(kf, -GELU_LN2_HI, -sq) + GELU_FMA(kf, -GELU_LN2_LO, -sl);
+        y[i] = VARIANT(gelu_scale)(GELU_FMA(r, r * GELU_EXPM1_P(r), r) + 1.0f, kt + 64.0f) * 0x1p-64f;
+    }
+}
+
+/* f' = -2x·e^(-x²), to absolute accuracy (e^(-x²) from the rounded square); x clamped to ±10.5 as the
+ * reference clamps it (the product is 0 there); NaN propagates. */
+__attribute__((unused)) static void VARIANT(gaussian_backward)(const float *restrict g, const float *restrict x, float *restrict out,
+                                       long n, const double *p) {
+    (void)p;
+#pragma omp simd
+    for (long i = 0; i < n; i++) {
+        float v = x[i];
+        float a = VARIANT(gelu_clamp_abs_nan)(v, 0x41280000u);
+        float sq = a * a;
+        float kt = GELU_FMA(sq, -GELU_LOG2E, GELU_SHIFT), kf = kt - GELU_SHIFT;
+        float r = GELU_FMA(kf, -GELU_LN2_HI, -sq);
+        float ex = VARIANT(gelu_scale)(GELU_FMA(r, r * GELU_EXPM1_P(r), r) + 1.0f, kt + 64.0f) * 0x1p-64f;
+        float m2x = VARIANT(gelu_float)(VARIANT(gelu_bits)(-2.0f * a) ^ (VARIANT(gelu_bits)(v) & 0x80000000u));
+        out[i] = g[i] * (m2x * ex);
+    }
+}
+
+static void VARIANT(gelu_forward)(const float *restrict x, float *restrict y, long n, const double *p) {
+    if (p[0] != 0.0)
+        VARIANT(gelu_tanh_forward)(x, y, n);
+    else
+        VARIANT(gelu_erf_forward)(x, y, n);
+}
+
+static void VARIANT(gelu_backward)(const float *restrict g, const float *restrict x, float *restrict out,
+                                   long n, const double *p) {
+    if (p[0] != 0.0)
+        VARIANT(gelu_tanh_backward)(g, x, out, n);
+    else
+        VARIANT(gelu_erf_backward)(g, x, out, n);
+}
+
 static const actlab_op VARIANT(ops_gelu)[] = {
+    {"gelu", "input", VARIANT(gelu_forward), VARIANT(gelu_backward)},
+    {"quick_gelu", "input", VARIANT(quick_gelu_forward), VARIANT(quick_gelu_backward)},
+    /* gaussian: its kernel missed the bound in the dense sweep; the exact reference path serves it */
     {NULL, NULL, NULL, NULL},
 };
