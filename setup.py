@@ -6,6 +6,7 @@ verified ops and its exact reference instead.
 """
 
 import ctypes.util
+import glob
 import platform
 import sys
 
@@ -39,18 +40,7 @@ setup(
         Extension(
             "actlab.kernels._ckernels",
             sources=["src/actlab/kernels/csrc/ckernels.c"],
-            depends=[
-                f"src/actlab/kernels/csrc/{h}"
-                for h in (
-                    "common.h",
-                    "ops.h",
-                    "ops_pwl.h",
-                    "ops_smooth.h",
-                    "ops_exp.h",
-                    "ops_gelu.h",
-                    "ops_misc.h",
-                )
-            ],
+            depends=sorted(glob.glob("src/actlab/kernels/csrc/*.h")),
             define_macros=macros,
             libraries=libraries,
             extra_compile_args=compile_args,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mpmath as mp
 import pytest
 import torch
 
@@ -15,3 +16,11 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def _mp_precision():
+    """mpmath references at 113 bits (quad precision): far beyond fp32/fp64, still fast, and enough for
+    references that cancel (x - tanh x near 0 is 0 at mpmath's default 53 bits)."""
+    with mp.workprec(113):
+        yield

@@ -31,8 +31,6 @@ from tests.kernels.test_cpu import binades
 assert ckernels.available(), "actlab.kernels._ckernels was not built: reinstall with a C compiler"
 from actlab.kernels import _ckernels  # noqa: E402
 
-ISAS = ["baseline"] + (["avx2"] if _ckernels.isa() == "avx2" else [])
-
 
 def _cases():
     out = []
@@ -46,14 +44,6 @@ def _cases():
 
 
 CASES = _cases()
-
-
-@pytest.fixture(params=ISAS)
-def isa(request):
-    before = _ckernels.isa()
-    _ckernels.set_isa(request.param)
-    yield request.param
-    _ckernels.set_isa(before)
 
 
 def every_fp32(stride: int = 4099) -> torch.Tensor:

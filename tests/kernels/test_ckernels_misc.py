@@ -13,9 +13,9 @@ import torch
 
 import actlab
 from actlab import autograd
-from actlab.kernels import _ckernels, ckernels, cpu
+from actlab.kernels import ckernels, cpu
 from actlab.kernels.numerics import error_units
-from tests.kernels.test_ckernels import ISAS, every_fp32
+from tests.kernels.test_ckernels import every_fp32
 
 EXTRA = [
     ("squareplus", {"b": 0.0}),
@@ -43,14 +43,6 @@ DEFAULTS = [
 def _id(case):
     name, params = case
     return name + "".join(f"-{k}={v:g}" for k, v in params.items())
-
-
-@pytest.fixture(params=ISAS)
-def isa(request):
-    before = _ckernels.isa()
-    _ckernels.set_isa(request.param)
-    yield request.param
-    _ckernels.set_isa(before)
 
 
 def _reference(name, bound, x, g):

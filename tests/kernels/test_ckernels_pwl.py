@@ -15,17 +15,10 @@ import torch
 import actlab
 from actlab import autograd
 from actlab.kernels import _ckernels, ckernels  # test_ckernels asserts that the extension was built
-from tests.kernels.test_ckernels import ISAS, every_fp32
+from tests.kernels.conftest import ISAS
+from tests.kernels.test_ckernels import every_fp32
 
 HEADER = Path(ckernels.__file__).parent / "csrc" / "ops_pwl.h"
-
-
-@pytest.fixture(params=ISAS)
-def isa(request):
-    before = _ckernels.isa()
-    _ckernels.set_isa(request.param)
-    yield request.param
-    _ckernels.set_isa(before)
 
 
 def fma_slopes() -> list[float]:

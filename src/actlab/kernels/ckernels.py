@@ -124,7 +124,7 @@ def _values(kernel: Kernel, params: dict[str, Any], spec: Spec) -> tuple[float, 
 
 def _make_op(name: str, index: int, saves: str, kernel: Kernel) -> Any:
     from actlab.catalog.spec import lookup
-    from actlab.kernels.cpu import NativeOp
+    from actlab.kernels.cpu import NativeOp, differentiable_backward
 
     spec = lookup(name)
     forward_c, backward_c = _c.forward, _c.backward
@@ -139,7 +139,7 @@ def _make_op(name: str, index: int, saves: str, kernel: Kernel) -> Any:
     def backward(g: Tensor, saved: Tensor, p: dict[str, Any]) -> Tensor:
         if torch.is_grad_enabled() and (g.requires_grad or saved.requires_grad):
             # create_graph=True: the reference's own differentiable formula, so double backward works
-            return _differentiable_backward(spec, saves, g, saved, p)
+            return differentiable_backward(spec, saves, g, saved, p)
         g = g.contiguous()
         saved = saved.contiguous()
         if g.shape != saved.shape:
@@ -162,12 +162,6 @@ def _make_op(name: str, index: int, saves: str, kernel: Kernel) -> Any:
 
     accepts = kernel.accepts or (lambda p: True)
     return NativeOp(forward, backward, saves, accepts, c_kernel=True)
-
-
-def _differentiable_backward(spec: Spec, saves: str, g: Tensor, saved: Tensor, p: dict[str, Any]) -> Tensor:
-    derivative = spec.derivative_from_output if saves == "output" else spec.derivative
-    pd = {k: (v.double() if isinstance(v, Tensor) else v) for k, v in p.items()}
-    return (g.double() * derivative(saved.double(), **pd)).to(g.dtype)
 
 
 def _build_ops() -> dict[str, Any]:

@@ -573,7 +573,9 @@ class CompiledFunction(torch.autograd.Function):
         cd = compute_dtype(grad.dtype)
         if torch.is_grad_enabled():
             # create_graph=True: the generic Function's differentiable backward (same formula, eager)
-            return _differentiable_backward(ctx, grad), None, None
+            (saved,) = ctx.saved_tensors if ctx.saves != "nothing" else (None,)
+            shape = getattr(ctx, "shape", None)
+            return differentiable_backward(spec, ctx.saves, grad, saved, params, shape), None, None
         if ctx.saves == "nothing":
             d = spec.derivative(torch.zeros(ctx.shape, dtype=cd), **params)
             return (grad.to(cd) * d).to(grad.dtype), None, None
@@ -587,21 +589,22 @@ class CompiledFunction(torch.autograd.Function):
         return out, None, None
 
 
-def _differentiable_backward(ctx: Any, grad: Tensor) -> Tensor:
+def differentiable_backward(
+    spec: Spec, saves: str, grad: Tensor, saved: Tensor | None, params: dict[str, Any], shape: Any = None
+) -> Tensor:
     """grad · f' with differentiable torch ops, as ``actlab.autograd.SpecFunction.backward`` computes it:
-    double backward through the compiled path then gives the reference's second derivative."""
-    spec, params = ctx.spec, ctx.params
+    fast paths use it under create_graph=True, so double backward gives the reference's second
+    derivative. ``saved`` is the input or the output as ``saves`` says (``shape`` when it is nothing)."""
     if not spec.double_backward:
         raise RuntimeError(
             f"double backward is not supported for {spec.name!r}: its derivative is not "
             "differentiable in closed form; use first-order gradients only"
         )
     cd = compute_dtype(grad.dtype)
-    if ctx.saves == "nothing":
-        d = spec.derivative(torch.zeros(ctx.shape, dtype=cd, device=grad.device), **params)
+    if saves == "nothing":
+        d = spec.derivative(torch.zeros(shape, dtype=cd, device=grad.device), **params)
     else:
-        (saved,) = ctx.saved_tensors
-        derivative = spec.derivative_from_output if ctx.saves == "output" else spec.derivative
+        derivative = spec.derivative_from_output if saves == "output" else spec.derivative
         d = derivative(saved.to(cd), **params)
     return (grad.to(cd) * d).to(grad.dtype)
 

@@ -55,12 +55,43 @@ typedef struct {
     actlab_backward_fn backward;
 } actlab_op;
 
+/* Bit patterns of floats and doubles. */
+static inline __attribute__((always_inline)) uint32_t actlab_fbits(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+static inline __attribute__((always_inline)) float actlab_ffrom(uint32_t u) {
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+static inline __attribute__((always_inline)) uint64_t actlab_dbits(double d) {
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u;
+}
+static inline __attribute__((always_inline)) double actlab_dfrom(uint64_t u) {
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+/* c ? a : b as a bitwise blend of two computed values. GCC (with its default -ftrapping-math) sinks a
+ * floating-point computation used in one arm of `?:` into a branch and then does not vectorise the
+ * loop; the blend keeps both arms computed and the loop branch-free (one vpblendvb with AVX2). */
+static inline __attribute__((always_inline)) float actlab_self(int c, float a, float b) {
+    uint32_t m = (uint32_t)(-(int32_t)(c != 0)), ua = actlab_fbits(a), ub = actlab_fbits(b);
+    return actlab_ffrom(ub ^ ((ua ^ ub) & m));
+}
+static inline __attribute__((always_inline)) double actlab_seld(int c, double a, double b) {
+    uint64_t m = (uint64_t)(-(int64_t)(c != 0)), ua = actlab_dbits(a), ub = actlab_dbits(b);
+    return actlab_dfrom(ub ^ ((ua ^ ub) & m));
+}
+
 /* 1.0f or 0.0f for a condition, written so that the vectoriser keeps `g * indicator` a multiplication
  * (g·0 is NaN for an infinite g, as in the reference) instead of turning it into a branch. */
-static inline float actlab_indicator(int c) {
-    union { uint32_t u; float f; } v = {.u = (uint32_t)(-(int32_t)(c != 0)) & 0x3f800000u};
-    return v.f;
-}
+static inline float actlab_indicator(int c) { return actlab_ffrom((uint32_t)(-(int32_t)(c != 0)) & 0x3f800000u); }
 
 /* Elements per chunk: a chunk's inputs stay in L1 while flagged elements are recomputed. */
 #define ACTLAB_CHUNK 1024

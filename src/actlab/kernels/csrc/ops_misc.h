@@ -11,23 +11,6 @@
  * for softsign and squareplus (b = 4, 1), 2 for isru, bent identity and squareplus at other b, and the
  * same non-finite gradients everywhere, ±inf upstream gradients included. */
 
-/* c ? a : b with both a and b evaluated: a bitwise blend, so that GCC neither sinks a division or square
- * root into one arm (it will not speculate them back under -ftrapping-math, and the loop stays scalar)
- * nor branches. */
-static inline float VARIANT(misc_sel)(int c, float a, float b) {
-    union { float f; uint32_t u; } ua = {.f = a}, ub = {.f = b}, r;
-    uint32_t m = (uint32_t)(-(int32_t)(c != 0));
-    r.u = ub.u ^ ((ua.u ^ ub.u) & m);
-    return r.f;
-}
-
-static inline double VARIANT(misc_seld)(int c, double a, double b) {
-    union { double f; uint64_t u; } ua = {.f = a}, ub = {.f = b}, r;
-    uint64_t m = (uint64_t)(-(int64_t)(c != 0));
-    r.u = ub.u ^ ((ua.u ^ ub.u) & m);
-    return r.f;
-}
-
 /* Parameters the fp32 formulas handle: exactly representable in fp32 and within [2^-40, 2^40]
  * (so that b/4, α·x² and the cut-offs below stay normal and finite). */
 static inline int VARIANT(misc_fp32_param)(double p) {
@@ -57,12 +40,12 @@ static void VARIANT(squareplus_forward)(const float *restrict x, float *restrict
 #pragma omp simd
         for (long i = 0; i < n; i++) {
             float v = x[i], a = fabsf(v);
-            float h = VARIANT(misc_sel)(a > SQUAREPLUS_BIG, a, sqrtf(v * v + bf));
+            float h = actlab_self(a > SQUAREPLUS_BIG, a, sqrtf(v * v + bf));
             float pos = 0.5f * v + 0.5f * h;
             int near = v >= mhs; /* near the origin (and x ≥ 0, which takes pos) */
-            float q = VARIANT(misc_sel)(near, v * v, b4) / VARIANT(misc_sel)(near, h + shi, 0.5f * h - 0.5f * v);
+            float q = actlab_self(near, v * v, b4) / actlab_self(near, h + shi, 0.5f * h - 0.5f * v);
             float mid = 0.5f * ((shi + v) + (slo + q));
-            y[i] = VARIANT(misc_sel)(near, VARIANT(misc_sel)(v < 0.0f, mid, pos), q);
+            y[i] = actlab_self(near, actlab_self(v < 0.0f, mid, pos), q);
         }
     } else { /* the reference's formula in fp64 (x² is exact there, b ≤ 1e300) */
         const double b4 = 0.25 * b;
@@ -70,7 +53,7 @@ static void VARIANT(squareplus_forward)(const float *restrict x, float *restrict
         for (long i = 0; i < n; i++) {
             double v = x[i];
             double h = sqrt(v * v + b);
-            y[i] = (float)VARIANT(misc_seld)(v < 0.0, b4 / (0.5 * h - 0.5 * v), 0.5 * v + 0.5 * h);
+            y[i] = (float)actlab_seld(v < 0.0, b4 / (0.5 * h - 0.5 * v), 0.5 * v + 0.5 * h);
         }
     }
 }
@@ -95,7 +78,7 @@ static void VARIANT(squareplus_backward)(const float *restrict g, const float *r
 #pragma omp simd reduction(| : flagged)
             for (long i = s; i < e; i++) {
                 float v = y[i];
-                float c = VARIANT(misc_sel)(v > 0x1p40f, 0x1p40f, v); /* NaN stays NaN */
+                float c = actlab_self(v > 0x1p40f, 0x1p40f, v); /* NaN stays NaN */
                 float sq = c * c;
                 out[i] = g[i] * (sq / (sq + b4));
                 flagged |= v < low;
@@ -134,8 +117,8 @@ static void VARIANT(isru_forward)(const float *restrict x, float *restrict y, lo
             float v = x[i], a = fabsf(v);
             float h = sqrtf(1.0f + af * (a * a));
             int big = a >= cut;
-            float q = VARIANT(misc_sel)(big, 1.0f, a) / VARIANT(misc_sel)(big, h * (h + sf * a), h);
-            y[i] = copysignf(VARIANT(misc_sel)(big, lhi + (llo - lhi * q), q), v); /* NaN stays NaN */
+            float q = actlab_self(big, 1.0f, a) / actlab_self(big, h * (h + sf * a), h);
+            y[i] = copysignf(actlab_self(big, lhi + (llo - lhi * q), q), v); /* NaN stays NaN */
         }
     } else { /* the reference's formula in fp64 (α ≤ 1e300) */
         const double lim = 1.0 / sqrt(alpha), cut = 1e18 * lim;
@@ -143,7 +126,7 @@ static void VARIANT(isru_forward)(const float *restrict x, float *restrict y, lo
         for (long i = 0; i < n; i++) {
             double v = x[i];
             double r = v / sqrt(1.0 + alpha * (v * v));
-            y[i] = (float)VARIANT(misc_seld)(fabs(v) > cut, copysign(lim, v), r);
+            y[i] = (float)actlab_seld(fabs(v) > cut, copysign(lim, v), r);
         }
     }
 }
@@ -158,7 +141,7 @@ static void VARIANT(isru_backward)(const float *restrict g, const float *restric
         for (long i = 0; i < n; i++) {
             float v = y[i];
             float u = 1.0f - af * (v * v);
-            u = VARIANT(misc_sel)(u < 0.0f, 0.0f, u);
+            u = actlab_self(u < 0.0f, 0.0f, u);
             out[i] = g[i] * (u * sqrtf(u));
         }
     } else {
@@ -166,7 +149,7 @@ static void VARIANT(isru_backward)(const float *restrict g, const float *restric
         for (long i = 0; i < n; i++) {
             double v = y[i];
             double u = 1.0 - alpha * (v * v);
-            u = VARIANT(misc_seld)(u < 0.0, 0.0, u);
+            u = actlab_seld(u < 0.0, 0.0, u);
             out[i] = (float)((double)g[i] * (u * sqrt(u)));
         }
     }
@@ -184,11 +167,11 @@ static void VARIANT(bent_identity_forward)(const float *restrict x, float *restr
 #pragma omp simd
     for (long i = 0; i < n; i++) {
         float v = x[i], a = fabsf(v);
-        float h = VARIANT(misc_sel)(a > BENT_BIG, a, sqrtf(v * v + 1.0f));
+        float h = actlab_self(a > BENT_BIG, a, sqrtf(v * v + 1.0f));
         int left = v < -1.0f;
-        float q = VARIANT(misc_sel)(left, 1.0f, v) / VARIANT(misc_sel)(left, h - v, h + 1.0f);
-        float f = VARIANT(misc_sel)(left, (0.5f * v - 0.5f) + 0.5f * q, v + 0.5f * (v * q));
-        y[i] = VARIANT(misc_sel)(v == INFINITY, v, f); /* inf/inf in q */
+        float q = actlab_self(left, 1.0f, v) / actlab_self(left, h - v, h + 1.0f);
+        float f = actlab_self(left, (0.5f * v - 0.5f) + 0.5f * q, v + 0.5f * (v * q));
+        y[i] = actlab_self(v == INFINITY, v, f); /* inf/inf in q */
     }
 }
 
@@ -200,7 +183,7 @@ static void VARIANT(bent_identity_backward)(const float *restrict g, const float
 #pragma omp simd
     for (long i = 0; i < n; i++) {
         float v = x[i];
-        float c = VARIANT(misc_sel)(v > 0x1p20f, 0x1p20f, VARIANT(misc_sel)(v < -0x1p20f, -0x1p20f, v));
+        float c = actlab_self(v > 0x1p20f, 0x1p20f, actlab_self(v < -0x1p20f, -0x1p20f, v));
         float h = sqrtf(c * c + 1.0f);
         out[i] = g[i] * (1.0f + 0.5f * (c / h));
     }
@@ -215,8 +198,8 @@ static void VARIANT(softsign_forward)(const float *restrict x, float *restrict y
     for (long i = 0; i < n; i++) {
         float v = x[i], a = fabsf(v);
         int big = a >= 1.0f;
-        float q = VARIANT(misc_sel)(big, 1.0f, a) / (1.0f + a);
-        y[i] = copysignf(VARIANT(misc_sel)(big, 1.0f - q, q), v); /* NaN stays NaN */
+        float q = actlab_self(big, 1.0f, a) / (1.0f + a);
+        y[i] = copysignf(actlab_self(big, 1.0f - q, q), v); /* NaN stays NaN */
     }
 }
 

@@ -88,16 +88,6 @@ static inline pwl_scale_t pwl_scale_plan(double a) {
 }
 #endif /* ACTLAB_OPS_PWL_ONCE */
 
-/* c ? a : b as a bitwise blend of two computed values. GCC (with its default -ftrapping-math) sinks a
- * floating-point computation used on one side of `?:` into a branch and then does not vectorise the
- * loop; the blend keeps both computed and the loop branch-free. */
-static inline float VARIANT(pwl_blend)(int c, float a, float b) {
-    union { float f; uint32_t u; } A = {.f = a}, B = {.f = b}, R;
-    uint32_t m = (uint32_t)(-(int32_t)(c != 0));
-    R.u = B.u ^ ((A.u ^ B.u) & m);
-    return R.f;
-}
-
 /* v with the sign bit of s added (v = fl32(|x| - λ) is >= 0 or NaN) */
 static inline float VARIANT(pwl_or_sign)(float v, float s) {
     union { float f; uint32_t u; } V = {.f = v}, S = {.f = s};
@@ -136,7 +126,7 @@ static void VARIANT(leaky_relu_f64)(const float *restrict x, float *restrict y, 
 #pragma omp simd
     for (long i = s; i < e; i++) {
         float v = x[i];
-        y[i] = VARIANT(pwl_blend)(v > 0.0f, v, (float)((double)v * a)); /* NaN stays NaN */
+        y[i] = actlab_self(v > 0.0f, v, (float)((double)v * a)); /* NaN stays NaN */
     }
 }
 
@@ -148,7 +138,7 @@ static void VARIANT(leaky_relu_forward)(const float *restrict x, float *restrict
 #pragma omp simd
         for (long i = 0; i < n; i++) {
             float v = x[i];
-            y[i] = VARIANT(pwl_blend)(v > 0.0f, v, v * af);
+            y[i] = actlab_self(v > 0.0f, v, v * af);
         }
         return;
     }
@@ -190,7 +180,7 @@ static void VARIANT(leaky_relu_backward_f64)(const float *restrict g, const floa
 #pragma omp simd
     for (long i = s; i < e; i++) {
         float gi = g[i];
-        out[i] = VARIANT(pwl_blend)(y[i] > 0.0f, gi, (float)((double)gi * a));
+        out[i] = actlab_self(y[i] > 0.0f, gi, (float)((double)gi * a));
     }
 }
 
@@ -203,7 +193,7 @@ static void VARIANT(leaky_relu_backward)(const float *restrict g, const float *r
 #pragma omp simd
         for (long i = 0; i < n; i++) {
             float gi = g[i];
-            out[i] = VARIANT(pwl_blend)(y[i] > 0.0f, gi, gi * af);
+            out[i] = actlab_self(y[i] > 0.0f, gi, gi * af);
         }
         return;
     }
@@ -330,7 +320,7 @@ static void VARIANT(softshrink_f64)(const float *restrict x, float *restrict y, 
     for (long i = s; i < e; i++) {
         float v = x[i];
         float d = VARIANT(pwl_or_sign)((float)(fabs((double)v) - lambd), v); /* NaN stays */
-        y[i] = VARIANT(pwl_blend)(fabsf(v) <= band, 0.0f, d);
+        y[i] = actlab_self(fabsf(v) <= band, 0.0f, d);
     }
 }
 
@@ -343,7 +333,7 @@ static void VARIANT(softshrink_forward)(const float *restrict x, float *restrict
         for (long i = 0; i < n; i++) {
             float v = x[i];
             float d = VARIANT(pwl_or_sign)(fabsf(v) - lf, v);
-            y[i] = VARIANT(pwl_blend)(fabsf(v) <= band, 0.0f, d);
+            y[i] = actlab_self(fabsf(v) <= band, 0.0f, d);
         }
         return;
     }
@@ -393,7 +383,7 @@ static void VARIANT(hardsigmoid_forward)(const float *restrict x, float *restric
     for (long j = i; j < n; j++) {
         float v = x[j];
         float m = (float)(((double)v + 3.0) * PWL_SIXTH);
-        y[j] = VARIANT(pwl_blend)(v <= -3.0f, 0.0f, VARIANT(pwl_blend)(v >= 3.0f, 1.0f, m));
+        y[j] = actlab_self(v <= -3.0f, 0.0f, actlab_self(v >= 3.0f, 1.0f, m));
     }
 }
 
@@ -404,7 +394,7 @@ static void VARIANT(hardsigmoid_backward_f64)(const float *restrict g, const flo
 #pragma omp simd
     for (long i = s; i < e; i++) {
         float v = y[i], gi = g[i];
-        out[i] = VARIANT(pwl_blend)((v > 0.0f) & (v < 1.0f), (float)((double)gi * PWL_SIXTH), gi * 0.0f);
+        out[i] = actlab_self((v > 0.0f) & (v < 1.0f), (float)((double)gi * PWL_SIXTH), gi * 0.0f);
     }
 }
 
@@ -447,7 +437,7 @@ static void VARIANT(hardswish_forward)(const float *restrict x, float *restrict 
         float c = v + 3.0f;
         c = c > 0.0f ? c : 0.0f; /* maxps, minps (a NaN c gives a NaN x·c anyway) */
         c = c < 6.0f ? c : 6.0f;
-        y[i] = VARIANT(pwl_blend)(v >= 3.0f, v, v * c * PWL_SIXTH_F);
+        y[i] = actlab_self(v >= 3.0f, v, v * c * PWL_SIXTH_F);
     }
 }
 
@@ -459,8 +449,8 @@ static void VARIANT(hardswish_backward)(const float *restrict g, const float *re
 #pragma omp simd
     for (long i = 0; i < n; i++) {
         float v = x[i];
-        float d = VARIANT(pwl_blend)(v <= -3.0f, 0.0f, (2.0f * v + 3.0f) * PWL_SIXTH_F);
-        out[i] = g[i] * VARIANT(pwl_blend)(v >= 3.0f, 1.0f, d);
+        float d = actlab_self(v <= -3.0f, 0.0f, (2.0f * v + 3.0f) * PWL_SIXTH_F);
+        out[i] = g[i] * actlab_self(v >= 3.0f, 1.0f, d);
     }
 }
 
@@ -470,7 +460,7 @@ static void VARIANT(squared_relu_forward)(const float *restrict x, float *restri
 #pragma omp simd
     for (long i = 0; i < n; i++) {
         float v = x[i];
-        float r = VARIANT(pwl_blend)(v <= 0.0f, 0.0f, v); /* relu keeps NaN */
+        float r = actlab_self(v <= 0.0f, 0.0f, v); /* relu keeps NaN */
         y[i] = r * r;
     }
 }
@@ -483,7 +473,7 @@ static void VARIANT(squared_relu_backward)(const float *restrict g, const float 
 #pragma omp simd
     for (long i = 0; i < n; i++) {
         float v = x[i];
-        float r = VARIANT(pwl_blend)(v <= 0.0f, 0.0f, v);
+        float r = actlab_self(v <= 0.0f, 0.0f, v);
         out[i] = (g[i] * r) * 2.0f;
     }
 }
@@ -497,7 +487,7 @@ static void VARIANT(sparse_plus_forward)(const float *restrict x, float *restric
         float v = x[i];
         float t = v + 1.0f;
         float q = t * t * 0.25f;
-        y[i] = VARIANT(pwl_blend)(v >= 1.0f, v, VARIANT(pwl_blend)(v <= -1.0f, 0.0f, q)); /* NaN: middle */
+        y[i] = actlab_self(v >= 1.0f, v, actlab_self(v <= -1.0f, 0.0f, q)); /* NaN: middle */
     }
 }
 

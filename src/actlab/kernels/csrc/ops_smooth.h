@@ -10,7 +10,7 @@
  * backward kernels, which only need an absolute error of a few 2^-24 (the derivative unit's floor) and
  * stay in fp32 with a cheaper exp2, within 4.5 units.
  *
- * Every select goes through smooth_self/smooth_seld (bitwise blends): with a plain `c ? a : b` GCC may
+ * Every select goes through actlab_self/actlab_seld (common.h's bitwise blends): with a plain `c ? a : b` GCC may
  * sink a floating-point operation into one arm, and under -ftrapping-math it then refuses to
  * vectorise ("control flow in loop").
  *
@@ -18,34 +18,9 @@
  * stack buffer, then the rest of the formula): one long dependency chain per element (exp, then exp or
  * a division) keeps too few elements in flight, and splitting it made these loops 25-35% faster. */
 
-static inline uint32_t VARIANT(smooth_fbits)(float f) {
-    union { float f; uint32_t u; } v = {.f = f};
-    return v.u;
-}
-static inline float VARIANT(smooth_ffrom)(uint32_t u) {
-    union { uint32_t u; float f; } v = {.u = u};
-    return v.f;
-}
-static inline uint64_t VARIANT(smooth_dbits)(double d) {
-    union { double d; uint64_t u; } v = {.d = d};
-    return v.u;
-}
-static inline double VARIANT(smooth_dfrom)(uint64_t u) {
-    union { uint64_t u; double d; } v = {.u = u};
-    return v.d;
-}
-/* c ? a : b as a bitwise blend (both arms are computed anyway) */
-static inline float VARIANT(smooth_self)(int c, float a, float b) {
-    uint32_t m = -(uint32_t)(c != 0);
-    return VARIANT(smooth_ffrom)((VARIANT(smooth_fbits)(a) & m) | (VARIANT(smooth_fbits)(b) & ~m));
-}
-static inline double VARIANT(smooth_seld)(int c, double a, double b) {
-    uint64_t m = -(uint64_t)(c != 0);
-    return VARIANT(smooth_dfrom)((VARIANT(smooth_dbits)(a) & m) | (VARIANT(smooth_dbits)(b) & ~m));
-}
 /* min(v, hi) and max(v, lo) that keep a NaN v */
-static inline float VARIANT(smooth_minf)(float v, float hi) { return VARIANT(smooth_self)(v > hi, hi, v); }
-static inline float VARIANT(smooth_maxf)(float v, float lo) { return VARIANT(smooth_self)(v < lo, lo, v); }
+static inline float VARIANT(smooth_minf)(float v, float hi) { return actlab_self(v > hi, hi, v); }
+static inline float VARIANT(smooth_maxf)(float v, float lo) { return actlab_self(v < lo, lo, v); }
 
 /* e^(x - xm) = 2^k·(1 + s), |s| ≤ 0.415, for finite |x| ≤ 700 and a tiny low part xm (usually 0); the
  * caller clamps, and a NaN x gives garbage that the caller masks. k = round(x/ln2) comes back in the
@@ -57,7 +32,7 @@ static inline float VARIANT(smooth_maxf)(float v, float lo) { return VARIANT(smo
 #define SMOOTH_FLT_MAX 3.40282347e38f
 static inline float VARIANT(smooth_exp_s)(float x, float xm, uint32_t *kb) {
     float kf = x * 1.44269504f + SMOOTH_MAGIC;
-    *kb = VARIANT(smooth_fbits)(kf);
+    *kb = actlab_fbits(kf);
     kf -= SMOOTH_MAGIC;
     float r = x - kf * 0.693359375f;
     r = (r - kf * -2.12194440e-4f) - xm; /* xm = 0 folds away (r - 0 = r, signed zeros included) */
@@ -70,7 +45,7 @@ static inline float VARIANT(smooth_exp_s)(float x, float xm, uint32_t *kb) {
 /* 2^k·(1 + s) in fp64 from smooth_exp_s' parts */
 static inline double VARIANT(smooth_exp_join)(float s, uint32_t kb) {
     int64_t k = (int32_t)(kb << 10) >> 10; /* k from the low 22 bits, sign-extended */
-    return VARIANT(smooth_dfrom)(VARIANT(smooth_dbits)(1.0 + (double)s) + ((uint64_t)k << 52));
+    return actlab_dfrom(actlab_dbits(1.0 + (double)s) + ((uint64_t)k << 52));
 }
 /* e^x in fp64 from the fp32 reduction: within 0.6 ULP (of fp32), not rounded to fp32 */
 static inline double VARIANT(smooth_exp_d)(float x) {
@@ -82,7 +57,7 @@ static inline double VARIANT(smooth_exp_d)(float x) {
 static inline float VARIANT(smooth_exp_f)(float x) {
     uint32_t kb;
     float s = VARIANT(smooth_exp_s)(x, 0.0f, &kb);
-    return VARIANT(smooth_ffrom)(VARIANT(smooth_fbits)(1.0f + s) + (kb << 23));
+    return actlab_ffrom(actlab_fbits(1.0f + s) + (kb << 23));
 }
 /* 2^z in fp32 for z in [-125, 127] (the caller clamps): z = k + f, |f| ≤ 1/2, 2^f a near-minimax
  * polynomial with constant term 1, times 2^k. For the backward kernels, where the derivative's absolute
@@ -90,7 +65,7 @@ static inline float VARIANT(smooth_exp_f)(float x) {
  * |z|·2^-24·ln 2 relative to the result. The reduction: */
 static inline float VARIANT(smooth_exp2_red)(float z, uint32_t *kb) {
     float kf = z + SMOOTH_MAGIC;
-    *kb = VARIANT(smooth_fbits)(kf);
+    *kb = actlab_fbits(kf);
     kf -= SMOOTH_MAGIC;
     return z - kf;
 }
@@ -119,19 +94,19 @@ static inline float VARIANT(smooth_exp2_poly6)(float f) {
 static inline float VARIANT(smooth_exp2_f)(float z) {
     uint32_t kb;
     float p = VARIANT(smooth_exp2_poly5)(VARIANT(smooth_exp2_red)(z, &kb));
-    return p * VARIANT(smooth_ffrom)((kb << 23) + 0x3f800000u);
+    return p * actlab_ffrom((kb << 23) + 0x3f800000u);
 }
 /* 2^k added to the exponent field (one instruction less): a NaN z gives garbage, for callers whose NaN
  * propagates through another term */
 static inline float VARIANT(smooth_exp2_fi)(float z) {
     uint32_t kb;
     float p = VARIANT(smooth_exp2_poly5)(VARIANT(smooth_exp2_red)(z, &kb));
-    return VARIANT(smooth_ffrom)(VARIANT(smooth_fbits)(p) + (kb << 23));
+    return actlab_ffrom(actlab_fbits(p) + (kb << 23));
 }
 static inline float VARIANT(smooth_exp2_fi6)(float z) {
     uint32_t kb;
     float p = VARIANT(smooth_exp2_poly6)(VARIANT(smooth_exp2_red)(z, &kb));
-    return VARIANT(smooth_ffrom)(VARIANT(smooth_fbits)(p) + (kb << 23));
+    return actlab_ffrom(actlab_fbits(p) + (kb << 23));
 }
 #define SMOOTH_LOG2E 1.44269504f
 
@@ -167,7 +142,7 @@ static void VARIANT(silu_forward)(const float *restrict x, float *restrict y, lo
             lowest = v < lowest ? v : lowest;
             uint32_t kb;
             float sv = VARIANT(smooth_exp_s)(-VARIANT(smooth_minf)(v, 80.0f), 0.0f, &kb);
-            float c = VARIANT(smooth_ffrom)((kb << 23) + 0x3f800000u);
+            float c = actlab_ffrom((kb << 23) + 0x3f800000u);
             den[i - s] = (1.0f + c) + c * sv;
         }
 #pragma omp simd
@@ -198,7 +173,7 @@ static void VARIANT(silu_backward)(const float *restrict g, const float *restric
             float v = x[i], t = eb[i - s];
             float r = 1.0f / (1.0f + t);
             float big = r, small = t * r; /* σ(|x|), σ(-|x|) */
-            float sp = VARIANT(smooth_self)(v >= 0.0f, big, small), sn = VARIANT(smooth_self)(v >= 0.0f, small, big);
+            float sp = actlab_self(v >= 0.0f, big, small), sn = actlab_self(v >= 0.0f, small, big);
             float vc = VARIANT(smooth_maxf)(VARIANT(smooth_minf)(v, 100.0f), -100.0f);
             out[i] = g[i] * (sp * (1.0f + vc * sn));
         }
@@ -227,7 +202,7 @@ static void VARIANT(softplus_forward)(const float *restrict x, float *restrict y
             for (long i = s; i < e; i++) {
                 float v = x[i];
                 double l = VARIANT(smooth_log1p_unit)(VARIANT(smooth_exp_join)(sb[i - s], kbb[i - s]));
-                y[i] = VARIANT(smooth_self)(v < 0.0f, 0.0f, v) + (float)l;
+                y[i] = actlab_self(v < 0.0f, 0.0f, v) + (float)l;
             }
             continue;
         }
@@ -236,7 +211,7 @@ static void VARIANT(softplus_forward)(const float *restrict x, float *restrict y
             float v = x[i];
             double t = (double)fabsf(v) * beta;
             flagged |= (v < 0.0f) & (t >= 150.0);
-            t = VARIANT(smooth_seld)(t > 150.0, 150.0, t);
+            t = actlab_seld(t > 150.0, 150.0, t);
             float th = (float)t, tl = (float)(t - (double)th);
             sb[i - s] = VARIANT(smooth_exp_s)(-th, tl, &kbb[i - s]);
         }
@@ -244,7 +219,7 @@ static void VARIANT(softplus_forward)(const float *restrict x, float *restrict y
         for (long i = s; i < e; i++) {
             float v = x[i];
             double l = VARIANT(smooth_log1p_unit)(VARIANT(smooth_exp_join)(sb[i - s], kbb[i - s]));
-            y[i] = VARIANT(smooth_self)(v < 0.0f, 0.0f, v) + (float)(l * inv);
+            y[i] = actlab_self(v < 0.0f, 0.0f, v) + (float)(l * inv);
         }
         if (flagged && beta < 1e-19)
             for (long i = s; i < e; i++)
@@ -273,7 +248,7 @@ static void VARIANT(softplus_backward)(const float *restrict g, const float *res
     for (long i = 0; i < n; i++) {
         float t = (float)((double)y[i] * beta);
         float d = 1.0f - VARIANT(smooth_exp_f)(-VARIANT(smooth_minf)(t, 86.0f));
-        out[i] = g[i] * VARIANT(smooth_self)(t != t, t, d);
+        out[i] = g[i] * actlab_self(t != t, t, d);
     }
 }
 
@@ -289,7 +264,7 @@ static void VARIANT(log_sigmoid_forward)(const float *restrict x, float *restric
         for (long i = s; i < e; i++) {
             float v = x[i];
             double l = VARIANT(smooth_log1p_unit)(VARIANT(smooth_exp_join)(sb[i - s], kbb[i - s]));
-            y[i] = VARIANT(smooth_self)(v > 0.0f, 0.0f, v) - (float)l;
+            y[i] = actlab_self(v > 0.0f, 0.0f, v) - (float)l;
         }
     }
 }
@@ -371,7 +346,7 @@ static void VARIANT(tanh_exp_forward)(const float *restrict x, float *restrict y
             lowest = v < lowest ? v : lowest;
             uint32_t ku;
             float su = VARIANT(smooth_exp_s)(VARIANT(smooth_minf)(v, 2.5f), 0.0f, &ku);
-            float zh = -2.0f * VARIANT(smooth_ffrom)((ku << 23) + 0x3f800000u);
+            float zh = -2.0f * actlab_ffrom((ku << 23) + 0x3f800000u);
             ab[i - s] = zh;
             bb[i - s] = zh * su; /* zl */
         }
@@ -381,7 +356,7 @@ static void VARIANT(tanh_exp_forward)(const float *restrict x, float *restrict y
              * sq = a + (b + r²·Q(r)) */
             float zh = ab[i - s], zl = bb[i - s];
             float kf = (zh + zl) * 1.44269504f + SMOOTH_MAGIC;
-            uint32_t kb = VARIANT(smooth_fbits)(kf);
+            uint32_t kb = actlab_fbits(kf);
             kf -= SMOOTH_MAGIC;
             float a = zh - kf * 0.693359375f, b = zl - kf * -2.12194440e-4f;
             float r = a + b, r2 = r * r;
@@ -389,7 +364,7 @@ static void VARIANT(tanh_exp_forward)(const float *restrict x, float *restrict y
                       (0.1666654348373413f * r + 0.4999999701976776f);
             ab[i - s] = a;
             bb[i - s] = b + r2 * q;
-            cb[i - s] = VARIANT(smooth_ffrom)((kb << 23) + 0x3f800000u);
+            cb[i - s] = actlab_ffrom((kb << 23) + 0x3f800000u);
         }
 #pragma omp simd
         for (long i = s; i < e; i++) {
