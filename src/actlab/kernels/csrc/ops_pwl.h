@@ -64,6 +64,8 @@ static inline float pwl_ceil_f(double d) {
 enum { PWL_F32, PWL_FMA, PWL_F64 };
 #define PWL_TINY 0x1p-80f
 #define PWL_SIXTH (1.0 / 6.0)
+#define PWL_SIXTH_HI 0.166666672f                        /* 1/6 rounded to fp32 */
+#define PWL_SIXTH_LO ((float)(PWL_SIXTH - (double)PWL_SIXTH_HI)) /* 1/6 - PWL_SIXTH_HI */
 static const double PWL_FMA_SLOPES[] = {0.0001, 0.001, 0.01, 0.02, 0.05, 0.1, 0.15, PWL_SIXTH, 0.2, 0.3, 0.4};
 
 typedef struct {
@@ -362,21 +364,26 @@ static void VARIANT(softshrink_backward)(const float *restrict g, const float *r
 }
 
 /* ---- hardsigmoid(x) = clamp(x + 3, 0, 6) / 6 ------------------------------------------------------------
- * The reference rounds fl64(fl64(x + 3) / 6) to fp32; we round fl64(fl64(x + 3)·fl64(1/6)) (no division),
- * which gives the same float for every fp32 x: checked exhaustively over |x| <= 3.5 (outside, both
- * clamp); tests/kernels/test_ckernels_pwl.py re-checks a dense sample. Out of range the product is <= 0
- * or >= 1, so clamping it to [0, 1] (NaN kept) is the reference's clamp. */
+ * The reference rounds fl64(fl64(x + 3) / 6) to fp32. The portable loop rounds fl64(fl64(x + 3)·fl64(1/6))
+ * (no division), the AVX2 loop stays in fp32: s + e = x + 3 exactly (Fast2Sum, valid for |x| < 4), then
+ * y = fma(s, C_hi, fma(s, C_lo, e·C_hi)) with 1/6 = C_hi + C_lo split into two floats, so the sum is
+ * rounded once from a value within about 2^-23 of a unit in the last place of (x + 3)/6. Both give the reference's float for every
+ * fp32 x: checked exhaustively over |x| < 4 (outside, all clamp); tests/kernels/test_ckernels_pwl.py
+ * re-checks a dense sample. The clamp is decided on x, so ±inf give 0 and 1 and NaN stays NaN. */
 static void VARIANT(hardsigmoid_forward)(const float *restrict x, float *restrict y, long n, const double *p) {
     (void)p;
     long i = 0;
 #if defined(__AVX2__) && defined(__FMA__)
-    const __m256d three = _mm256_set1_pd(3.0), sixth = _mm256_set1_pd(PWL_SIXTH);
+    const __m256 three = _mm256_set1_ps(3.0f), minus_three = _mm256_set1_ps(-3.0f);
+    const __m256 c_hi = _mm256_set1_ps(PWL_SIXTH_HI), c_lo = _mm256_set1_ps(PWL_SIXTH_LO);
     const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
     for (; i + 8 <= n; i += 8) {
-        __m256d a = _mm256_mul_pd(_mm256_add_pd(VARIANT(pwl_load_lo)(x + i), three), sixth);
-        __m256d b = _mm256_mul_pd(_mm256_add_pd(VARIANT(pwl_load_hi)(x + i), three), sixth);
-        /* maxps/minps return their second operand when one is NaN: NaN stays */
-        _mm256_storeu_ps(y + i, _mm256_min_ps(one, _mm256_max_ps(zero, VARIANT(pwl_narrow)(a, b))));
+        __m256 v = _mm256_loadu_ps(x + i);
+        __m256 s = _mm256_add_ps(v, three);
+        __m256 e = _mm256_sub_ps(v, _mm256_sub_ps(s, three));
+        __m256 m = _mm256_fmadd_ps(s, c_hi, _mm256_fmadd_ps(s, c_lo, _mm256_mul_ps(e, c_hi)));
+        m = _mm256_blendv_ps(m, zero, _mm256_cmp_ps(v, minus_three, _CMP_LE_OQ));
+        _mm256_storeu_ps(y + i, _mm256_blendv_ps(m, one, _mm256_cmp_ps(v, three, _CMP_GE_OQ)));
     }
 #endif
 #pragma omp simd
