@@ -20,6 +20,7 @@ Conventions every Spec follows
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -195,8 +196,8 @@ class Spec:
     # Stochastic entries (rrelu): the training-mode forward, written with native torch ops.
     sample_forward: Callable[..., Tensor] | None = None
 
-    # ----- derived -----
-    @property
+    # ----- derived (cached: the dispatcher asks on every call; a frozen Spec never changes them) -----
+    @functools.cached_property
     def saves(self) -> Literal["input", "output", "nothing"]:
         """What backward must keep: 'output' when f' is a function of f, 'nothing' when f' is constant."""
         if self.kind == "vector":
@@ -209,11 +210,11 @@ class Spec:
             return "output"
         return "input"
 
-    @property
+    @functools.cached_property
     def learnable(self) -> bool:
         return any(p.learnable for p in self.params)
 
-    @property
+    @functools.cached_property
     def per_channel(self) -> bool:
         """Whether a parameter takes one value per channel (dim 1 of the input, as torch's PReLU)."""
         return any(p.per_channel for p in self.params)

@@ -61,12 +61,19 @@ def _torch_native(spec: Any) -> Callable[[Tensor], Tensor] | None:
 
 
 def median_time(fns: dict[str, Callable[[], Any]], repeats: int, inner: int = 1) -> dict[str, float]:
-    """Median seconds per call of each function, timed interleaved (A B C A B C ...)."""
+    """Median seconds per call of each function, timed interleaved (A B C A B C ...).
+
+    Each sample starts with one untimed call: it settles the memory allocator into that function's own
+    steady state, as a training loop repeating the same step sees it. Without it, a function pays (or is
+    spared) page faults for the heap that the previous function left behind: with 4 MiB tensors glibc
+    returns and re-maps memory depending on the order of frees, a swing of ±15% that belongs to neither.
+    """
     for fn in fns.values():
         fn()  # warm-up (and compilation)
     samples: dict[str, list[float]] = {k: [] for k in fns}
     for _ in range(repeats):
         for key, fn in fns.items():
+            fn()  # settle the allocator (see above)
             start = time.perf_counter()
             for _ in range(inner):
                 fn()

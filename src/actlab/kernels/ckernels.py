@@ -122,17 +122,38 @@ def _values(kernel: Kernel, params: dict[str, Any], spec: Spec) -> tuple[float, 
     return vals[0], vals[1], vals[2], vals[3]
 
 
+_NO_VALUES = (0.0, 0.0, 0.0, 0.0)
+
+
+def _values_for(kernel: Kernel, spec: Spec) -> Callable[[dict[str, Any]], tuple[float, ...]]:
+    """``_values`` for one kernel, with its defaults looked up once (this runs in both directions of
+    every call)."""
+    if kernel.encode is not None:
+        return lambda p: _values(kernel, p, spec)
+    if not kernel.params:
+        return lambda p: _NO_VALUES
+    defaults = [float(spec.param(name).default) for name in kernel.params]
+    pad = (0.0,) * (4 - len(kernel.params))
+    pairs = tuple(zip(kernel.params, defaults))
+
+    def values(p: dict[str, Any]) -> tuple[float, ...]:
+        return (*[float(p[name]) if name in p else d for name, d in pairs], *pad)
+
+    return values
+
+
 def _make_op(name: str, index: int, saves: str, kernel: Kernel) -> Any:
     from actlab.catalog.spec import lookup
     from actlab.kernels.cpu import NativeOp, differentiable_backward
 
     spec = lookup(name)
     forward_c, backward_c = _c.forward, _c.backward
+    values = _values_for(kernel, spec)
 
     def forward(x: Tensor, p: dict[str, Any]) -> Tensor:
         x = x.contiguous()
         y = torch.empty_like(x)
-        a, b, c, d = _values(kernel, p, spec) if kernel.params or kernel.encode else (0.0, 0.0, 0.0, 0.0)
+        a, b, c, d = values(p)
         forward_c(index, x.data_ptr(), y.data_ptr(), x.numel(), a, b, c, d, torch.get_num_threads())
         return y
 
@@ -145,7 +166,7 @@ def _make_op(name: str, index: int, saves: str, kernel: Kernel) -> Any:
         if g.shape != saved.shape:
             g = g.expand(saved.shape).contiguous()
         out = torch.empty_like(saved)
-        a, b, c, d = _values(kernel, p, spec) if kernel.params or kernel.encode else (0.0, 0.0, 0.0, 0.0)
+        a, b, c, d = values(p)
         backward_c(
             index,
             g.data_ptr(),
