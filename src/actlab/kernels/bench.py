@@ -40,6 +40,11 @@ NAIVE: dict[str, Callable[[Tensor], Tensor]] = {
     "tanh_exp": lambda x: x * torch.tanh(torch.exp(x)),
     "gaussian": lambda x: torch.exp(-x * x),
     "sparse_plus": lambda x: torch.where(x <= -1, 0.0, torch.where(x >= 1, x, 0.25 * (x + 1) ** 2)),
+    "sparse_sigmoid": lambda x: torch.clamp((x + 1) / 2, 0.0, 1.0),
+    "elliott": lambda x: 0.5 + x / (2 * (1 + x.abs())),
+    "smelu": lambda x: torch.where(x >= 2, x, torch.where(x <= -2, 0.0, (x + 2) ** 2 / 8)),
+    "isrlu": lambda x: torch.where(x >= 0, x, x / torch.sqrt(1 + x * x)),
+    "exponential": torch.exp,  # one torch op: the target is parity, not 3x
 }
 
 

@@ -14,6 +14,7 @@ not built (no C compiler at install time) ``available()`` is False and nothing c
 from __future__ import annotations
 
 import os
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,11 @@ class Kernel:
     params: tuple[str, ...] = ()
     accepts: Callable[[dict[str, Any]], bool] | None = None
     encode: Callable[[dict[str, Any]], tuple[float, ...]] | None = None
+
+
+def _fp32_within(v: float, low: float, high: float) -> bool:
+    """v is an fp32 number in [low, high]."""
+    return low <= v <= high and struct.unpack("f", struct.pack("f", v))[0] == v
 
 
 # Every kernel in csrc/ has a row here, grouped as the C headers are (a test checks the lists agree).
@@ -83,6 +89,14 @@ KERNELS: dict[str, Kernel] = {
     "isru": Kernel(("alpha",), accepts=lambda p: 0.0 < float(p.get("alpha", 1.0)) <= 1e300),
     "bent_identity": Kernel(),
     "softsign": Kernel(),
+    # ops_extra.h: entries torch has no op for (and exponential, keeping its output)
+    "sparse_sigmoid": Kernel(),
+    "elliott": Kernel(),
+    # β an fp32 number in [2^-30, 2^40]: exact comparisons and 4β, a normal (x + β)²
+    "smelu": Kernel(("beta",), accepts=lambda p: _fp32_within(float(p.get("beta", 2.0)), 2.0**-30, 2.0**40)),
+    # α up to 1e300 (fp64 loops outside fp32's exact [2^-40, 2^40]; beyond, the reference's αx² overflows)
+    "isrlu": Kernel(("alpha",), accepts=lambda p: 0.0 <= float(p.get("alpha", 1.0)) <= 1e300),
+    "exponential": Kernel(),
 }
 
 _enabled = os.environ.get("ACTLAB_CKERNELS", "1").strip().lower() not in ("0", "false", "no", "off")

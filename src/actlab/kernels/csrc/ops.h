@@ -5,7 +5,9 @@
 #include "ops_exp.h"
 #include "ops_gelu.h"
 #include "ops_misc.h"
+#include "ops_extra.h"
 
 static const actlab_op *const VARIANT(groups)[] = {
-    VARIANT(ops_pwl), VARIANT(ops_smooth), VARIANT(ops_exp), VARIANT(ops_gelu), VARIANT(ops_misc), NULL,
+    VARIANT(ops_pwl),  VARIANT(ops_smooth), VARIANT(ops_exp),   VARIANT(ops_gelu),
+    VARIANT(ops_misc), VARIANT(ops_extra),  NULL,
 };

@@ -1,0 +1,195 @@
+/* Entries torch has no single op for: sparse_sigmoid, elliott, smelu, isrlu, and exponential (torch.exp,
+ * here so that the dispatcher keeps the output, as the Spec does, in one pass each way).
+ *
+ * All fp32, with the reference's conventions for NaN, ±inf and signed zeros; fp64 only for isrlu's
+ * parameters outside fp32 and its far left tail, and exponential's under- and overflow ranges.
+ * Against the reference the tests (test_ckernels.py, test_ckernels_extra.py) find: sparse_sigmoid bit
+ * for bit both ways, exponential's backward bit for bit, the rest within the catalogue's bounds. */
+
+/* ---- sparse_sigmoid(x) = clamp(x + 1, 0, 2)/2 -------------------------------------------------------
+ * fl32(x + 1) equals the reference's fl32(fl64(x + 1)) for every fp32 x: x + 1 has no bits below 2^-53
+ * unless |x| < 2^-29, and then both round to 1 (fp64 never lands on an fp32 rounding tie that x + 1 is
+ * not on). Halving is exact (the smallest positive x + 1 is 2^-24). The clamp is decided on x (exact:
+ * x <= -1 ⟺ x + 1 <= 0, x >= 1 ⟺ x + 1 >= 2 in fp64), so ±inf give 0 and 1 and NaN stays NaN. */
+static void VARIANT(sparse_sigmoid_forward)(const float *restrict x, float *restrict y, long n, const double *p) {
+    (void)p;
+#pragma omp simd
+    for (long i = 0; i < n; i++) {
+        float v = x[i];
+        y[i] = actlab_self(v <= -1.0f, 0.0f, actlab_self(v >= 1.0f, 1.0f, (v + 1.0f) * 0.5f));
+    }
+}
+
+/* from the input: f' = 1/2 on (-1, 1), else 0 (NaN included); g·1/2 is the reference's exact fp64
+ * product rounded once, g·0 is 0 or NaN for an infinite g */
+static void VARIANT(sparse_sigmoid_backward)(const float *restrict g, const float *restrict x, float *restrict out,
+                                             long n, const double *p) {
+    (void)p;
+#pragma omp simd
+    for (long i = 0; i < n; i++) {
+        float v = x[i];
+        out[i] = g[i] * actlab_self((v > -1.0f) & (v < 1.0f), 0.5f, 0.0f);
+    }
+}
+
+/* ---- elliott(x) = 1/2 + x/(2(1 + |x|)) ---------------------------------------------------------------
+ * q = 1/(2(1 + |x|)) (two roundings), y = q for x < 0 and 1 - q for x >= 0 (q ≤ 1/2: no cancellation),
+ * as the reference writes it per side. ±inf: q = 0, y = 0 or 1; NaN stays NaN. */
+static void VARIANT(elliott_forward)(const float *restrict x, float *restrict y, long n, const double *p) {
+    (void)p;
+#pragma omp simd
+    for (long i = 0; i < n; i++) {
+        float v = x[i];
+        float q = 0.5f / (1.0f + fabsf(v));
+        y[i] = actlab_self(v < 0.0f, q, 1.0f - q);
+    }
+}
+
+/* from the output, as the reference: f' = 2·min(y, 1 - y)² (1 - y exact), applied as (g·2m)·m so that a
+ * tiny m (x < -2^62) cannot flush f' to 0 before the product: g = ±inf keeps the reference's ±inf */
+static void VARIANT(elliott_backward)(const float *restrict g, const float *restrict y, float *restrict out,
+                                     long n, const double *p) {
+    (void)p;
+#pragma omp simd
+    for (long i = 0; i < n; i++) {
+        float v = y[i], w = 1.0f - v;
+        float m = actlab_self(v < w, v, w); /* NaN: w, NaN too */
+        out[i] = (g[i] * (m + m)) * m;
+    }
+}
+
+/* ---- smelu(x; β) = 0 (x <= -β), (x + β)²/(4β) (|x| < β), x (x >= β) -----------------------------------
+ * For the β that the Python side accepts (fp32 numbers in [2^-30, 2^40]) the comparisons are exact and
+ * so is 4β; t = x + β is exact near -β (Sterbenz), t² stays normal (t ≥ 2^-24·β), so y = t²/(4β) is
+ * within 2 ULP (t's rounding doubled, the square, the quotient). NaN fails both tests: t², NaN. */
+static void VARIANT(smelu_forward)(const float *restrict x, float *restrict y, long n, const double *p) {
+    const float b = (float)p[0], mb = -b, b4 = (float)(4.0 * p[0]);
+#pragma omp simd
+    for (long i = 0; i < n; i++) {
+        float v = x[i], t = v + b;
+        y[i] = actlab_self(v >= b, v, actlab_self(v <= mb, 0.0f, (t * t) / b4));
+    }
+}
+
+/* from the output, as the reference: f' = √min(y/β, 1) for y > 0, else 0 (NaN included) */
+static void VARIANT(smelu_backward)(const float *restrict g, const float *restrict y, float *restrict out, long n,
+                                    const double *p) {
+    const float b = (float)p[0];
+#pragma omp simd
+    for (long i = 0; i < n; i++) {
+        float v = y[i];
+        float r = v / b;
+        r = r < 1.0f ? r : 1.0f;              /* NaN -> 1, masked below */
+        float s = sqrtf(r > 0.0f ? r : 1.0f); /* no square root of a negative */
+        out[i] = g[i] * (s * actlab_indicator(v > 0.0f));
+    }
+}
+
+/* ---- isrlu(x; α) = x (x >= 0), x/√(1 + αx²) (x < 0) ---------------------------------------------------
+ * The left side is isru's formula (ops_misc.h): a = |x|, h = √(1 + αa²), w = √α·a; w < 2: a/h, w ≥ 2:
+ * L - L/(h(h + w)) with L = 1/√α as L_hi + L_lo, so the saturated tail rounds to -L as the reference's
+ * does; -inf gives NaN, as the reference's -inf/hypot(1, inf). α outside fp32's exact [2^-40, 2^40] (α = 0 included) takes the reference's
+ * formula in fp64 (beyond |x| = 10^18·L the result is -L to fp64 precision, and αx² could overflow). */
+static inline int VARIANT(extra_fp32_param)(double p) {
+    return p >= 0x1p-40 && p <= 0x1p40 && (double)(float)p == p;
+}
+
+static void VARIANT(isrlu_forward)(const float *restrict x, float *restrict y, long n, const double *p) {
+    const double alpha = p[0];
+    if (VARIANT(extra_fp32_param)(alpha)) {
+        const double ld = 1.0 / sqrt(alpha);
+        const float af = (float)alpha, sf = (float)sqrt(alpha), lhi = (float)ld, llo = (float)(ld - lhi);
+        const float cut = (float)(2.0 * ld);
+#pragma omp simd
+        for (long i = 0; i < n; i++) {
+            float v = x[i], a = fabsf(v);
+            float h = sqrtf(1.0f + af * (a * a));
+            int big = a >= cut;
+            float q = actlab_self(big, 1.0f, a) / actlab_self(big, h * (h + sf * a), h);
+            float left = -actlab_self(big, lhi + (llo - lhi * q), q); /* NaN stays NaN */
+            y[i] = actlab_self(v >= 0.0f, v, actlab_self(v == -INFINITY, NAN, left));
+        }
+    } else {
+        const double lim = 1.0 / sqrt(alpha), cut = 1e18 * lim;
+#pragma omp simd
+        for (long i = 0; i < n; i++) {
+            double v = x[i];
+            double r = actlab_seld((v < -cut) & (v != -INFINITY), -lim, v / sqrt(1.0 + alpha * (v * v)));
+            y[i] = (float)actlab_seld(v >= 0.0, v, r);
+        }
+    }
+}
+
+/* from the input: f' = 1 (x >= 0), r³ with r = 1/√(1 + αx²) (x < 0), applied as ((g·r)·r)·r: the
+ * intermediate products lie between g and the result, so none leaves the normal range before the
+ * result does, and g = ±inf stays ±inf where r > 0. Below -2^60/max(1, √α) (αx² could overflow) the
+ * flagged elements take the reference's 1/hypot(1, √α·x)³ in fp64, g·f' rounded once. */
+static void VARIANT(isrlu_backward)(const float *restrict g, const float *restrict x, float *restrict out, long n,
+                                    const double *p) {
+    const double alpha = p[0];
+    if (VARIANT(extra_fp32_param)(alpha)) {
+        const float af = (float)alpha, low = (float)(-0x1p60 / fmax(1.0, sqrt(alpha)));
+        const double sa = sqrt(alpha);
+        ACTLAB_FOR_CHUNKS(n, s, e) {
+            int flagged = 0;
+#pragma omp simd reduction(| : flagged)
+            for (long i = s; i < e; i++) {
+                float v = x[i];
+                float r = 1.0f / sqrtf(1.0f + af * (v * v));
+                r = actlab_self(v >= 0.0f, 1.0f, r); /* NaN stays NaN */
+                out[i] = ((g[i] * r) * r) * r;
+                flagged |= v < low;
+            }
+            if (flagged)
+                for (long i = s; i < e; i++)
+                    if (x[i] < low) {
+                        double r = 1.0 / hypot(1.0, sa * (double)x[i]);
+                        out[i] = (float)((double)g[i] * (r * r * r));
+                    }
+        }
+    } else { /* αx² overflows only where r³ is 0 in fp64 anyway */
+#pragma omp simd
+        for (long i = 0; i < n; i++) {
+            double v = x[i];
+            double r = 1.0 / sqrt(1.0 + alpha * (v * v));
+            out[i] = (float)((double)g[i] * actlab_seld(v >= 0.0, 1.0, r * r * r));
+        }
+    }
+}
+
+/* ---- exponential(x) = e^x --------------------------------------------------------------------------
+ * exp_mid (ops_exp.h, ≤ 1 ULP) on [-87, 88]; chunks holding an element outside (results under the normal
+ * range, or at and beyond overflow) recompute those in fp64, rounded once (±inf: inf and 0). */
+static void VARIANT(exponential_forward)(const float *restrict x, float *restrict y, long n, const double *p) {
+    (void)p;
+    ACTLAB_FOR_CHUNKS(n, s, e) {
+        int flagged = 0;
+#pragma omp simd reduction(| : flagged)
+        for (long i = s; i < e; i++) {
+            float v = x[i];
+            int out = (v > 88.0f) | (v < -87.0f);
+            y[i] = VARIANT(exp_mid)(actlab_self(out, 0.0f, v)); /* NaN stays NaN */
+            flagged |= out;
+        }
+        if (flagged)
+            for (long i = s; i < e; i++)
+                if (x[i] > 88.0f || x[i] < -87.0f) y[i] = (float)exp((double)x[i]);
+    }
+}
+
+/* from the output: f' = y, g·y is the reference's exact fp64 product rounded once */
+static void VARIANT(exponential_backward)(const float *restrict g, const float *restrict y, float *restrict out,
+                                          long n, const double *p) {
+    (void)p;
+#pragma omp simd
+    for (long i = 0; i < n; i++) out[i] = g[i] * y[i];
+}
+
+static const actlab_op VARIANT(ops_extra)[] = {
+    {"sparse_sigmoid", "input", VARIANT(sparse_sigmoid_forward), VARIANT(sparse_sigmoid_backward)},
+    {"elliott", "output", VARIANT(elliott_forward), VARIANT(elliott_backward)},
+    {"smelu", "output", VARIANT(smelu_forward), VARIANT(smelu_backward)},
+    {"isrlu", "input", VARIANT(isrlu_forward), VARIANT(isrlu_backward)},
+    {"exponential", "output", VARIANT(exponential_forward), VARIANT(exponential_backward)},
+    {NULL, NULL, NULL, NULL},
+};

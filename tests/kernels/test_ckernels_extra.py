@@ -1,0 +1,130 @@
+"""Extra checks of the kernels in csrc/ops_extra.h (sparse_sigmoid, elliott, smelu, isrlu, exponential)
+beyond the shared proofs in test_ckernels.py (which also proves sparse_sigmoid bit for bit): parameter
+values off the Spec's examples (isrlu's fp64 loops, smelu's accepted range), non-finite upstream
+gradients, the flagged fp64 ranges (isrlu's far left tail, exponential's under- and overflow), every
+length, and the dispatcher path."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+import actlab
+from actlab.kernels import ckernels, cpu
+from actlab.kernels.numerics import error_units
+from tests.kernels.test_ckernels import every_fp32
+from tests.kernels.test_ckernels_misc import _id, _reference
+from tests.kernels.test_ckernels_pwl import same_bits
+
+EXTRA = [
+    ("smelu", {"beta": 1.5}),
+    ("smelu", {"beta": 2.0**-30}),
+    ("smelu", {"beta": 2.0**40}),
+    ("isrlu", {"alpha": 0.0}),  # the identity, in the fp64 loop
+    ("isrlu", {"alpha": 0.3}),  # not exact in fp32: fp64 loop
+    ("isrlu", {"alpha": 2.0**-40}),
+    ("isrlu", {"alpha": 2.0**40}),
+    ("isrlu", {"alpha": 1e-60}),
+    ("isrlu", {"alpha": 1e60}),
+]
+DEFAULTS = [
+    ("sparse_sigmoid", {}),
+    ("elliott", {}),
+    ("smelu", {}),
+    ("smelu", {"beta": 0.5}),
+    ("isrlu", {}),
+    ("isrlu", {"alpha": 3.0}),
+    ("exponential", {}),
+]
+
+
+@pytest.mark.parametrize("case", EXTRA, ids=_id)
+def test_other_parameters_within_bounds(case, isa):
+    name, params = case
+    bound = actlab.spec(name).bind(**params)
+    op = ckernels.ops()[name]
+    assert op.accepts(bound)
+    x = every_fp32(stride=16411)
+    ref, ref_grad = _reference(name, bound, x, torch.ones_like(x))
+    y = op.forward(x, bound)
+    err = error_units(y, ref, torch.float32)
+    assert float(err.max()) <= 3, f"x={x[err.argmax()].item()!r}"
+    got = op.backward(torch.ones_like(x), y if op.saves == "output" else x, bound)
+    err = error_units(got, ref_grad, torch.float32)
+    assert float(err.max()) <= 6, f"x={x[err.argmax()].item()!r}"
+
+
+@pytest.mark.parametrize("case", DEFAULTS + EXTRA, ids=_id)
+def test_non_finite_gradients_where_the_reference_has_them(case, isa):
+    name, params = case
+    bound = actlab.spec(name).bind(**params)
+    op = ckernels.ops()[name]
+    x = every_fp32(stride=16411)
+    g = torch.randn(x.shape, generator=torch.Generator().manual_seed(7))
+    g[::5], g[1::5], g[2::13] = math.inf, -math.inf, math.nan
+    ref, ref_grad = _reference(name, bound, x, g)
+    y = op.forward(x, bound)
+    assert torch.equal(y.isfinite(), ref.isfinite()) and torch.equal(y.isnan(), ref.isnan())
+    signed = ~ref.isnan()
+    assert torch.equal(y.signbit()[signed], ref.signbit()[signed])  # signed zeros, and every other sign
+    got = op.backward(g, y if op.saves == "output" else x, bound)
+    assert torch.equal(got.isnan(), ref_grad.isnan())
+    assert torch.equal(got.isposinf(), ref_grad.isposinf()) and torch.equal(
+        got.isneginf(), ref_grad.isneginf()
+    )
+
+
+def test_exponential_backward_is_bit_exact(isa):
+    """g·y rounded once is the reference's fp64 product (from the same saved y) rounded once."""
+    op = ckernels.ops()["exponential"]
+    x = every_fp32(stride=16411)
+    g = torch.randn(x.shape, generator=torch.Generator().manual_seed(8)) * 1e20
+    g[::7], g[1::11] = math.inf, math.nan
+    y = op.forward(x, {})
+    assert same_bits(op.backward(g, y, {}), (g.double() * y.double()).float())
+
+
+@pytest.mark.parametrize(("name", "params"), [("exponential", {}), ("isrlu", {"alpha": 3.0})])
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 1023, 1024, 1025, 4099])
+def test_every_length_with_flagged_elements(name, params, n, isa):
+    """Vector bodies, chunk ends and scalar tails, with elements of the fp64 ranges scattered over them
+    (exponential beyond [-87, 88], isrlu's backward below -2^60/√α)."""
+    bound = actlab.spec(name).bind(**params)
+    op = ckernels.ops()[name]
+    x = torch.randn(n, generator=torch.Generator().manual_seed(n)) * 4
+    special = torch.tensor([-100.0, 88.5, 89.0, -1e30, -math.inf, math.inf, -87.5, -103.5])
+    x[::5] = special.repeat(n // 40 + 1)[: len(x[::5])]
+    g = torch.randn(n, generator=torch.Generator().manual_seed(n + 1))
+    ref, ref_grad = _reference(name, bound, x, g)
+    y = op.forward(x, bound)
+    got = op.backward(g, y if op.saves == "output" else x, bound)
+    if n:
+        assert float(error_units(y, ref, torch.float32).max()) <= 3
+        assert float(error_units(got, ref_grad, torch.float32).max()) <= 6
+
+
+def test_parameter_range():
+    smelu, isrlu = ckernels.ops()["smelu"], ckernels.ops()["isrlu"]
+    assert smelu.accepts({"beta": 2.0}) and smelu.accepts({"beta": 2.0**40})
+    for beta in (0.1, 2.0**-31, 2.0**41, math.inf):  # 0.1: not an fp32 number
+        assert not smelu.accepts({"beta": beta})
+    assert isrlu.accepts({"alpha": 0.0}) and isrlu.accepts({"alpha": 1e300})
+    assert not isrlu.accepts({"alpha": 1e301}) and not isrlu.accepts({"alpha": math.inf})
+
+
+@pytest.mark.parametrize("case", DEFAULTS + EXTRA[:1] + EXTRA[4:5], ids=_id)
+def test_functional_apply_runs_the_kernel(case):
+    name, params = case
+    spec = actlab.spec(name)
+    bound = spec.bind(**params)
+    assert cpu.native_op(spec, torch.zeros(1), bound) is ckernels.ops()[name]
+    x0 = torch.randn(64, 48, generator=torch.Generator().manual_seed(3)).t() * 5  # not contiguous
+    g = torch.randn(x0.shape, generator=torch.Generator().manual_seed(4))
+    x = x0.clone().requires_grad_()
+    y = actlab.functional.apply(name, x, **params)
+    y.backward(g)
+    ref, ref_grad = _reference(name, bound, x0, g)
+    assert float(error_units(y.detach(), ref, torch.float32).max()) <= 3
+    assert float(error_units(x.grad, ref_grad, torch.float32).max()) <= 6
