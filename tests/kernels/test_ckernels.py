@@ -139,7 +139,7 @@ def test_threads_and_layouts_give_the_same_bits(name, params):
         torch.set_num_threads(1)
         y1 = op.forward(x, params)
         d1 = op.backward(g, y1 if op.saves == "output" else x, params)
-        torch.set_num_threads(4)  # split into 4 ranges, one POSIX thread each
+        torch.set_num_threads(4)  # split into 4 ranges, 3 of them on the pool's workers
         y4 = op.forward(x, params)
         d4 = op.backward(g, y4 if op.saves == "output" else x, params)
     finally:
@@ -291,3 +291,58 @@ def test_glu_dispatch_keeps_x_once_and_lean_writes_into_it(name, params):
 
     lean(name)(h).sum().backward()
     assert captured["ptr"] == h.data_ptr()
+
+
+# ----------------------------------------------------------------------------------------------------
+# The worker pool (ckernels.c): persistent threads shared by every call
+# ----------------------------------------------------------------------------------------------------
+def _pool_work(name: str, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    x = torch.randn(5 << 16, generator=torch.Generator().manual_seed(seed)) * 4
+    y = _ckernel_call(name, x, threads=1)
+    return y, _ckernel_call(name, x, threads=4)
+
+
+def _ckernel_call(name: str, x: torch.Tensor, threads: int) -> torch.Tensor:
+    index = _ckernels.ops()[name][0]
+    y = torch.empty_like(x)
+    _ckernels.forward(index, x.data_ptr(), y.data_ptr(), x.numel(), 0.0, 0.0, 0.0, 0.0, threads)
+    return y
+
+
+def test_pool_serves_python_threads_at_once():
+    """Eight Python threads (the GIL is released inside a kernel) call split kernels 20 times each: one
+    batch holds the pool, the others run their jobs themselves, and every result has the right bits."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = ["silu", "relu", "gelu", "tanh"] * 2
+    with ThreadPoolExecutor(8) as ex:
+        results = list(
+            ex.map(lambda a: [_pool_work(a[1], a[0] * 100 + r) for r in range(20)], enumerate(names))
+        )
+    for per_thread in results:
+        for serial, split in per_thread:
+            assert torch.equal(serial, split)
+
+
+def _forked_child(queue) -> None:
+    x = torch.linspace(-8, 8, 5 << 16)
+    queue.put(bool(torch.equal(_ckernel_call("silu", x, 4), _ckernel_call("silu", x, 1))))
+
+
+def test_pool_works_in_a_forked_child():
+    """A DataLoader-style fork after the pool has workers: the child starts an empty pool of its own
+    (the parent's threads are not copied) instead of waiting forever for workers that do not exist."""
+    import multiprocessing
+
+    x = torch.linspace(-8, 8, 5 << 16)
+    _ckernel_call("silu", x, 4)  # the parent's pool has workers now
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_forked_child, args=(queue,))
+    child.start()
+    child.join(60)
+    alive = child.is_alive()
+    if alive:
+        child.kill()
+    assert not alive, "the forked child hung in the kernel pool"
+    assert child.exitcode == 0 and queue.get(timeout=5) is True

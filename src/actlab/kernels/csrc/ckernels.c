@@ -12,6 +12,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <pthread.h>
+#include <signal.h>
 
 #include "common.h"
 
@@ -101,26 +102,103 @@ static void run_job(job_t *j) {
         j->op->forward(j->a, j->out, j->n, j->p);
 }
 
-static void *thread_main(void *arg) {
-    run_job((job_t *)arg);
+#define MAX_THREADS 64
+#define MIN_PER_THREAD (1L << 16) /* below this a thread costs more than it wakes up for */
+
+/* ---- a persistent worker pool ---------------------------------------------------------------------------
+ * Starting a thread per call costs 20-50 µs, as much as a whole 2^17-element kernel; waking a waiting
+ * worker costs a few. Workers start on first need (at most MAX_THREADS - 1) and then wait on `wake`.
+ * A batch is published under `lock`: jobs 1..count-1 are claimed one at a time (next++), by the workers
+ * and by the caller itself once its job 0 is done, so a batch always finishes even with no worker at
+ * all. The caller waits on `done` until `pending` (unfinished jobs 1..count-1) reaches zero; only then
+ * does its stack array of jobs go away. One batch runs at a time (`busy`); a caller finding the pool busy
+ * (another Python thread, GIL released) runs its jobs itself. After fork() the child has no workers:
+ * the handlers below hold the pool across fork() and start the child with an empty one. */
+static struct {
+    pthread_mutex_t busy; /* held by the caller whose batch is running */
+    pthread_mutex_t lock; /* guards the fields below */
+    pthread_cond_t wake, done;
+    job_t *jobs;
+    long count, next, pending;
+    long workers; /* started; changed only by the holder of `busy` */
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+          PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, 0};
+
+static void *worker_main(void *arg) {
+    (void)arg;
+    pthread_mutex_lock(&pool.lock);
+    for (;;) {
+        while (pool.next >= pool.count) pthread_cond_wait(&pool.wake, &pool.lock);
+        job_t *job = &pool.jobs[pool.next++];
+        pthread_mutex_unlock(&pool.lock);
+        run_job(job);
+        pthread_mutex_lock(&pool.lock);
+        if (--pool.pending == 0) pthread_cond_signal(&pool.done);
+    }
     return NULL;
 }
 
-#define MAX_THREADS 64
-#define MIN_PER_THREAD (1L << 16) /* below this a thread costs more than it saves */
-
-/* jobs[0] here, the others on their own threads (or here too, if a thread cannot start) */
-static void run_jobs(job_t *jobs, long t) {
-    pthread_t ids[MAX_THREADS];
-    int started[MAX_THREADS] = {0};
-    for (long k = 1; k < t; k++) started[k] = pthread_create(&ids[k], NULL, thread_main, &jobs[k]) == 0;
-    run_job(&jobs[0]);
-    for (long k = 1; k < t; k++) {
-        if (started[k])
-            pthread_join(ids[k], NULL);
-        else
-            run_job(&jobs[k]); /* no thread: do it here */
+/* start workers until there are `want` (fewer if the system refuses; the caller then does more) */
+static void pool_grow(long want) {
+    if (pool.workers >= want) return;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* workers inherit it: signals stay with Python's threads */
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    while (pool.workers < want) {
+        pthread_t id;
+        if (pthread_create(&id, &attr, worker_main, NULL) != 0) break;
+        pool.workers++;
     }
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void pool_before_fork(void) {
+    pthread_mutex_lock(&pool.busy); /* no batch in flight while the process is copied */
+    pthread_mutex_lock(&pool.lock);
+}
+static void pool_after_fork_parent(void) {
+    pthread_mutex_unlock(&pool.lock);
+    pthread_mutex_unlock(&pool.busy);
+}
+static void pool_after_fork_child(void) {
+    pool.workers = 0; /* the workers were not copied */
+    pool.count = pool.next = pool.pending = 0;
+    pthread_mutex_unlock(&pool.lock);
+    pthread_mutex_unlock(&pool.busy);
+}
+
+/* jobs[0] here, the others on the pool's workers (or here too) */
+static void run_jobs(job_t *jobs, long t) {
+    if (t <= 1 || pthread_mutex_trylock(&pool.busy) != 0) {
+        for (long k = 0; k < t; k++) run_job(&jobs[k]);
+        return;
+    }
+    pool_grow(t - 1);
+    pthread_mutex_lock(&pool.lock);
+    pool.jobs = jobs;
+    pool.count = t;
+    pool.next = 1;
+    pool.pending = t - 1;
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.lock);
+    run_job(&jobs[0]);
+    pthread_mutex_lock(&pool.lock);
+    while (pool.next < pool.count) { /* jobs no worker has claimed yet */
+        job_t *job = &pool.jobs[pool.next++];
+        pthread_mutex_unlock(&pool.lock);
+        run_job(job);
+        pthread_mutex_lock(&pool.lock);
+        pool.pending--;
+    }
+    while (pool.pending > 0) pthread_cond_wait(&pool.done, &pool.lock);
+    pool.count = pool.next = 0;
+    pool.jobs = NULL;
+    pthread_mutex_unlock(&pool.lock);
+    pthread_mutex_unlock(&pool.busy);
 }
 
 static void run_split_rows(job_t *whole, long threads) {
@@ -338,5 +416,9 @@ PyMODINIT_FUNC PyInit__ckernels(void) {
         isa_name = "avx2";
     }
 #endif
+    if (pthread_atfork(pool_before_fork, pool_after_fork_parent, pool_after_fork_child) != 0) {
+        PyErr_SetString(PyExc_RuntimeError, "actlab._ckernels: cannot register its fork handlers");
+        return NULL;
+    }
     return PyModule_Create(&module);
 }
