@@ -1,4 +1,4 @@
-"""Extra proofs for the exp group of C kernels (csrc/ops_exp.h: sigmoid, tanh, elu, selu, celu,
+"""Extra proofs for the exp group of C kernels (csrc/ops_exp.h: sigmoid, tanh, elu, selu, celu, tanhshrink,
 lisht), beyond tests/kernels/test_ckernels.py: mpmath at 113 bits (53 bits cannot resolve x - tanh x for
 tiny x, where it rounds to 0), a sweep four times denser than the shared one, parameter values other
 than the Spec's examples, non-finite upstream gradients, and lengths that exercise every tail of the
@@ -27,7 +27,7 @@ from tests.kernels.test_cpu import binades
 
 assert ckernels.available(), "actlab.kernels._ckernels was not built"
 
-NAMES = ["sigmoid", "tanh", "elu", "selu", "celu", "lisht"]
+NAMES = ["sigmoid", "tanh", "elu", "selu", "celu", "tanhshrink", "lisht"]
 # the Spec's defaults and examples, and values no example has (α of elu may be 0)
 CASES = [
     ("sigmoid", {}),
@@ -43,6 +43,7 @@ CASES = [
     ("celu", {"alpha": 0.3}),
     ("celu", {"alpha": 1e-3}),
     ("celu", {"alpha": 1e3}),
+    ("tanhshrink", {}),
     ("lisht", {}),
 ]
 IDS = [f"{n}-{','.join(f'{k}={v}' for k, v in p.items()) or 'defaults'}" for n, p in CASES]
@@ -153,6 +154,7 @@ def test_special_values():
     y = ops["sigmoid"].forward(x, {})
     assert y[:2].tolist() == [0.0, 1.0] and math.isnan(y[2]) and y[3] == 0.5 and y[5] == 0 and y[6] == 1
     assert ops["tanh"].forward(x, {})[:2].tolist() == [-1.0, 1.0]
+    assert ops["tanhshrink"].forward(x, {})[:2].tolist() == [-math.inf, math.inf]
     assert ops["lisht"].forward(x, {})[:2].tolist() == [math.inf, math.inf]
     assert ops["lisht"].backward(torch.ones(7), x, {})[:2].tolist() == [-1.0, 1.0]
     alpha = actlab.spec("selu").bind()

@@ -1,5 +1,5 @@
-"""Extra checks of the kernels in csrc/ops_extra.h (sparse_sigmoid, elliott, smelu, isrlu, exponential)
-beyond the shared proofs in test_ckernels.py (which also proves sparse_sigmoid bit for bit): parameter
+"""Extra checks of the kernels in csrc/ops_extra.h (sparse_sigmoid, elliott, smelu, isrlu, exponential,
+gcu, sine) beyond the shared proofs in test_ckernels.py (which also proves sparse_sigmoid bit for bit): parameter
 values off the Spec's examples (isrlu's fp64 loops, smelu's accepted range), non-finite upstream
 gradients, the flagged fp64 ranges (isrlu's far left tail, exponential's under- and overflow), every
 length, and the dispatcher path."""
@@ -28,6 +28,9 @@ EXTRA = [
     ("isrlu", {"alpha": 2.0**40}),
     ("isrlu", {"alpha": 1e-60}),
     ("isrlu", {"alpha": 1e60}),
+    ("sine", {"w0": 1.5}),  # fp64 loop: ω₀·x exact
+    ("sine", {"w0": 2.0**-149}),
+    ("sine", {"w0": 3.4028234663852886e38}),
 ]
 DEFAULTS = [
     ("sparse_sigmoid", {}),
@@ -37,6 +40,9 @@ DEFAULTS = [
     ("isrlu", {}),
     ("isrlu", {"alpha": 3.0}),
     ("exponential", {}),
+    ("gcu", {}),
+    ("sine", {}),
+    ("sine", {"w0": 30.0}),
 ]
 
 
@@ -112,6 +118,10 @@ def test_parameter_range():
         assert not smelu.accepts({"beta": beta})
     assert isrlu.accepts({"alpha": 0.0}) and isrlu.accepts({"alpha": 1e300})
     assert not isrlu.accepts({"alpha": 1e301}) and not isrlu.accepts({"alpha": math.inf})
+    sine = ckernels.ops()["sine"]
+    assert sine.accepts({"w0": 1.0}) and sine.accepts({"w0": 30.0}) and sine.accepts({"w0": 2.0**-149})
+    for w0 in (0.1, 2.0**-150, 1e39, math.inf, math.nan):  # 0.1: ω₀·x would not be exact in fp64
+        assert not sine.accepts({"w0": w0})
 
 
 @pytest.mark.parametrize("case", DEFAULTS + EXTRA[:1] + EXTRA[4:5], ids=_id)
@@ -128,3 +138,48 @@ def test_functional_apply_runs_the_kernel(case):
     ref, ref_grad = _reference(name, bound, x0, g)
     assert float(error_units(y.detach(), ref, torch.float32).max()) <= 3
     assert float(error_units(x.grad, ref_grad, torch.float32).max()) <= 6
+
+
+@pytest.mark.parametrize(("name", "params"), [("gcu", {}), ("sine", {}), ("sine", {"w0": 30.0})])
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 1023, 1024, 1025, 4099])
+def test_trig_every_length(name, params, n, isa):
+    """Vector bodies, gcu's backward chunk ends (its cos buffer) and scalar tails, with huge arguments
+    (libmvec's own slow reduction path), non-finite inputs and zeros scattered over them."""
+    bound = actlab.spec(name).bind(**params)
+    op = ckernels.ops()[name]
+    x = torch.randn(n, generator=torch.Generator().manual_seed(n)) * 10
+    special = torch.tensor([1e30, -3e38, math.inf, -math.nan, 0.0, -0.0, 1e5, -8e6, 1.5707964])
+    x[::5] = special.repeat(n // 45 + 1)[: len(x[::5])]
+    g = torch.randn(n, generator=torch.Generator().manual_seed(n + 1))
+    ref, ref_grad = _reference(name, bound, x, g)
+    y = op.forward(x, bound)
+    got = op.backward(g, x, bound)
+    if n:
+        assert float(error_units(y, ref, torch.float32).max()) <= 3
+        assert float(error_units(got, ref_grad, torch.float32).max()) <= 6
+
+
+@pytest.mark.parametrize("case", [("gcu", {}), ("sine", {})], ids=_id)
+def test_trig_near_zeros_and_huge_arguments(case, isa):
+    """Every fp32 input next to the zeros of cos x (gcu's x·cos x, relative), of cos x - x·sin x and of
+    sin x (the cancellations) for |x| up to 2^20, and a sweep of huge arguments, against the reference."""
+    name, params = case
+    bound = actlab.spec(name).bind(**params)
+    op = ckernels.ops()[name]
+    k = torch.arange(-(1 << 19), 1 << 19, dtype=torch.float64)
+    points = [k * math.pi / 2]
+    # zeros of cos x - x·sin x: x = cot x, near kπ + 1/(kπ) for large |k|
+    kk = k[k != 0] * math.pi
+    points.append(kk + 1 / kk)
+    centre = torch.cat(points).float()
+    bits = centre.view(torch.int32)
+    x = torch.cat([(bits + d).view(torch.float32) for d in range(-3, 4)])
+    huge = torch.logspace(7, 38.5, 200_001, dtype=torch.float64).clamp(max=3.4028234663852886e38).float()
+    x = torch.cat([x, huge, -huge])
+    ref, ref_grad = _reference(name, bound, x, torch.ones_like(x))
+    y = op.forward(x, bound)
+    err = error_units(y, ref, torch.float32)
+    assert float(err.max()) <= 3, f"x={x[err.argmax()].item()!r}"
+    got = op.backward(torch.ones_like(x), x, bound)
+    err = error_units(got, ref_grad, torch.float32)
+    assert float(err.max()) <= 6, f"x={x[err.argmax()].item()!r}"

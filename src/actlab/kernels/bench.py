@@ -45,6 +45,8 @@ NAIVE: dict[str, Callable[[Tensor], Tensor]] = {
     "smelu": lambda x: torch.where(x >= 2, x, torch.where(x <= -2, 0.0, (x + 2) ** 2 / 8)),
     "isrlu": lambda x: torch.where(x >= 0, x, x / torch.sqrt(1 + x * x)),
     "exponential": torch.exp,  # one torch op: the target is parity, not 3x
+    "gcu": lambda x: x * torch.cos(x),
+    "sine": torch.sin,  # one torch op: parity
 }
 
 

@@ -71,7 +71,7 @@ KERNELS: dict[str, Kernel] = {
     "log_sigmoid": Kernel(),
     "mish": Kernel(),
     "tanh_exp": Kernel(),
-    # ops_exp.h: sigmoid, tanh and the exponential linear units
+    # ops_exp.h: sigmoid, tanh, the exponential linear units, tanhshrink and lisht
     "sigmoid": Kernel(),
     "tanh": Kernel(),
     # elu' = y + α from the fp32 output: beyond α = 2 the output's ULP (and so 1-2 ULP forward
@@ -79,10 +79,12 @@ KERNELS: dict[str, Kernel] = {
     "elu": Kernel(("alpha",), accepts=lambda p: float(p.get("alpha", 1.0)) <= 2.0),
     "selu": Kernel(),
     "celu": Kernel(("alpha",), accepts=lambda p: 1e-30 <= float(p.get("alpha", 1.0)) <= 1e30),
+    "tanhshrink": Kernel(),
     "lisht": Kernel(),
-    # ops_gelu.h: erf / tanh Gaussian-based entries
+    # ops_gelu.h: erf / tanh Gaussian-based entries and gaussian
     "gelu": Kernel(encode=lambda p: (1.0 if p.get("approximate", "none") == "tanh" else 0.0,)),
     "quick_gelu": Kernel(),
+    "gaussian": Kernel(),
     # ops_misc.h: algebraic (square-root and rational) entries
     # b, α up to 1e300 (fp64 loops outside fp32's range; beyond, the reference's b/4 and α·x² overflow)
     "squareplus": Kernel(("b",), accepts=lambda p: 0.0 <= float(p.get("b", 4.0)) <= 1e300),
@@ -97,6 +99,11 @@ KERNELS: dict[str, Kernel] = {
     # α up to 1e300 (fp64 loops outside fp32's exact [2^-40, 2^40]; beyond, the reference's αx² overflows)
     "isrlu": Kernel(("alpha",), accepts=lambda p: 0.0 <= float(p.get("alpha", 1.0)) <= 1e300),
     "exponential": Kernel(),
+    "gcu": Kernel(),
+    # ω₀ an fp32 number: ω₀·x is then exact in fp64 (others, e.g. 0.1, decline to the exact reference)
+    "sine": Kernel(
+        ("w0",), accepts=lambda p: _fp32_within(float(p.get("w0", 1.0)), 2.0**-149, 3.4028234663852886e38)
+    ),
 }
 
 _enabled = os.environ.get("ACTLAB_CKERNELS", "1").strip().lower() not in ("0", "false", "no", "off")

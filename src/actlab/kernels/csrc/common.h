@@ -36,11 +36,15 @@ ACTLAB_SIMD_MATH float log1pf(float);
 ACTLAB_SIMD_MATH float tanhf(float);
 ACTLAB_SIMD_MATH float erff(float);
 ACTLAB_SIMD_MATH float erfcf(float);
+ACTLAB_SIMD_MATH float sinf(float);
+ACTLAB_SIMD_MATH float cosf(float);
 ACTLAB_SIMD_MATH double exp(double);
 ACTLAB_SIMD_MATH double expm1(double);
 ACTLAB_SIMD_MATH double log1p(double);
 ACTLAB_SIMD_MATH double tanh(double);
 ACTLAB_SIMD_MATH double erfc(double);
+ACTLAB_SIMD_MATH double sin(double);
+ACTLAB_SIMD_MATH double cos(double);
 
 /* forward: y[i] = f(x[i]); backward: out[i] = g[i] * f'(x[i]) from the saved tensor s (the input or the
  * output, as the op declares). p holds up to 4 parameters, already validated by the Python side. */

@@ -1,11 +1,10 @@
-/* sigmoid, tanh and the exponential linear units (elu, selu, celu) and lisht.
- * (tanhshrink has no kernel yet: the exact reference path serves it.)
+/* sigmoid, tanh and the exponential linear units (elu, selu, celu), tanhshrink and lisht.
  *
  * No libmvec call: one inline fp32 exponential (exp_core2 and its variants below) that the vectoriser
  * keeps in registers, ~20 vector instructions per 8 elements, about twice as fast here as libmvec's
  * expf. It writes e^y = s·(1 + q) with s = 2^k exact and q = e^r - 1, so that both e^y and
  * e^y - 1 = s·q + (s - 1) keep full relative accuracy. The formulas built on it avoid cancellation
- * (tanh switches to a polynomial where 1 - e^-2a would cancel) and their fp32 roundings
+ * (tanh and tanhshrink switch to a polynomial where 1 - e^-2a would cancel) and their fp32 roundings
  * were measured over every fp32 input against the fp64 formulas: the worst cases are quoted at each
  * kernel (within 2.5 ULP of the truth for the default and example parameters, so at most 2 steps from
  * the reference rounded once where the unit is the ULP). Inputs are clamped
@@ -13,7 +12,7 @@
  * input propagates through every path. Only sigmoid's far left tail takes a flagged fp64 recomputation.
  *
  * Backward passes are fp32 too: the catalogue's unit for a derivative is floored at 2^-24, so the
- * products of (g, y) below stay within ~2 units (lisht's, from the input, within 3.7).
+ * products of (g, y) below stay within ~2 units (lisht's and tanhshrink's, from the input, within 3.7).
  * Parameters that fp32 cannot hold exactly (α, 1/α, λ, λα) enter as hi + lo pairs, since y + α
  * cancels in the left tail. A derivative is exactly 0 only where the formula's is, so that g = ±inf
  * gives NaN exactly where the reference's g·f' does.
@@ -95,6 +94,14 @@ static inline __attribute__((always_inline)) float VARIANT(tanh_pos)(float a) {
     float c = (c01 + u2 * c23) + u4 * (c45 + u2 * -5.256152571886426e-4f);
     float tp = a + (a * u) * c;
     return actlab_self(a < 0.9f, tp, 1.0f - w);
+}
+
+/* tanh(a) for a ≥ 0, absolute error ~2^-24 (enough for derivatives, whose unit is floored at 2^-24):
+ * (1 - E)/(1 + E), E = e^-2a; below 2^-12 (where 1 - E would lose a, even to 0) tanh a = a. */
+static inline __attribute__((always_inline)) float VARIANT(tanh_abs)(float a) {
+    float ac = actlab_self(a > 10.0f, 10.0f, a);
+    float e = VARIANT(exp_fast)(-2.0f * ac);
+    return actlab_self(a < 0x1p-12f, a, (1.0f - e) / (1.0f + e));
 }
 
 /* ---- sigmoid ----------------------------------------------------------------------------------- */
@@ -236,6 +243,51 @@ static void VARIANT(celu_backward)(const float *restrict g, const float *restric
     for (long i = 0; i < n; i++) out[i] = g[i] * actlab_self(y[i] > 0.0f, 1.0f, ((y[i] + hi) + lo) * inv);
 }
 
+/* ---- tanhshrink -------------------------------------------------------------------------------- */
+
+/* x - tanh x. Below |x| = 1 the difference cancels (x³/3 at 0): a³·(1/3 + u·R(u)), u = a², with R a
+ * degree-7 minimax fit of ((a - tanh a)/a³ - 1/3)/u on [0, 1] (6e-10 absolute) evaluated in fp32 and
+ * the rest in fp64 (a³ exact). From 1 on (a - 1) + 2E/(1 + E), E = e^-2a: both terms ≥ 0. ≤ 2.2 ULP
+ * over every fp32 input. */
+static void VARIANT(tanhshrink_forward)(const float *restrict x, float *restrict y, long n, const double *p) {
+    (void)p;
+#pragma omp simd
+    for (long i = 0; i < n; i++) {
+        float v = x[i];
+        float a = fabsf(v);
+        /* |x| < 1 */
+        float as = actlab_self(a < 1.0f, a, 0.0f);
+        float u = as * as;
+        float c = 5.8714162385577675e-05f;
+        c = c * u - 3.772376145991435e-04f;
+        c = c * u + 1.303748497516889e-03f;
+        c = c * u - 3.527893051283492e-03f;
+        c = c * u + 8.848031880817949e-03f;
+        c = c * u - 2.1867692297905722e-02f;
+        c = c * u + 5.3968172467246486e-02f;
+        c = c * u - 1.3333333272512438e-01f;
+        double ad = (double)as, ud = ad * ad;
+        float small = (float)((ad * ud) * (0.33333333333333333 + ud * (double)c));
+        /* |x| ≥ 1 */
+        float ex = VARIANT(exp_mid)(-2.0f * actlab_self(a > 40.0f, 40.0f, a));
+        float big = (a - 1.0f) + 2.0f * ex / (1.0f + ex);
+        y[i] = actlab_ffrom(actlab_fbits(actlab_self(a < 1.0f, small, big)) | /* both ≥ 0 */
+                            (actlab_fbits(v) & 0x80000000u));
+    }
+}
+
+/* tanhshrink' = tanh² x (≤ 3.5 units over every fp32 input), applied as (g·t)·t: t² underflows for
+ * |x| < 2^-75, where g = ±inf must still give ±inf as in the reference (0 only at x = 0) */
+static void VARIANT(tanhshrink_backward)(const float *restrict g, const float *restrict x, float *restrict out,
+                                         long n, const double *p) {
+    (void)p;
+#pragma omp simd
+    for (long i = 0; i < n; i++) {
+        float t = VARIANT(tanh_abs)(fabsf(x[i]));
+        out[i] = (g[i] * t) * t;
+    }
+}
+
 /* ---- lisht ------------------------------------------------------------------------------------- */
 
 /* lisht's loops take two elements per step, i and i + n/2, with the statements of the two interleaved:
@@ -315,6 +367,7 @@ static const actlab_op VARIANT(ops_exp)[] = {
     {"elu", "output", VARIANT(elu_forward), VARIANT(elu_backward)},
     {"selu", "output", VARIANT(selu_forward), VARIANT(selu_backward)},
     {"celu", "output", VARIANT(celu_forward), VARIANT(celu_backward)},
+    {"tanhshrink", "input", VARIANT(tanhshrink_forward), VARIANT(tanhshrink_backward)},
     {"lisht", "input", VARIANT(lisht_forward), VARIANT(lisht_backward)},
     {NULL, NULL, NULL, NULL},
 };

@@ -1,5 +1,6 @@
-/* Entries torch has no single op for: sparse_sigmoid, elliott, smelu, isrlu, and exponential (torch.exp,
- * here so that the dispatcher keeps the output, as the Spec does, in one pass each way).
+/* Entries torch has no single op for: sparse_sigmoid, elliott, smelu, isrlu, gcu, and exponential and sine
+ * (torch.exp and torch.sin: here so that the dispatcher keeps what the Spec keeps, in one pass each way,
+ * and for sine's ω₀).
  *
  * All fp32, with the reference's conventions for NaN, ±inf and signed zeros; fp64 only for isrlu's
  * parameters outside fp32 and its far left tail, and exponential's under- and overflow ranges.
@@ -185,11 +186,80 @@ static void VARIANT(exponential_backward)(const float *restrict g, const float *
     for (long i = 0; i < n; i++) out[i] = g[i] * y[i];
 }
 
+/* ---- gcu(x) = x·cos x ------------------------------------------------------------------------------
+ * y = x·cosf(x): libmvec's cosf reduces the argument exactly and is within 1 ULP, so the product is
+ * within 2·1 + 1/2 of y's ULP (a relative error of 1 ULP of cos is at most 2 ULP of a product in
+ * another binade). ±inf and NaN give NaN, as the reference's x·cos x; ±0 keep their sign. */
+static void VARIANT(gcu_forward)(const float *restrict x, float *restrict y, long n, const double *p) {
+    (void)p;
+#pragma omp simd
+    for (long i = 0; i < n; i++) {
+        float v = x[i];
+        y[i] = v * cosf(v);
+    }
+}
+
+/* from the input: f' = cos x - x·sin x, formed in fp64 from fp32 sinf and cosf (x·sin x exact) and
+ * applied as g·f' rounded once. Where the two terms cancel (|x·sin x| ≈ |cos x| ≤ 1) the result's unit is
+ * the 2^-24 floor and the error is cos's 1 ULP plus |x|·ULP(sin x) ≈ 2^-23; elsewhere it is relative. The
+ * fp64 difference is zero only where cos x = x·sin x exactly, so g = ±inf stays ±inf as in the reference. */
+static void VARIANT(gcu_backward)(const float *restrict g, const float *restrict x, float *restrict out, long n,
+                                  const double *p) {
+    (void)p;
+    float c[ACTLAB_CHUNK];
+    ACTLAB_FOR_CHUNKS(n, s, e) {
+        /* cos in its own loop: in one loop GCC fuses sinf and cosf into a scalar sincosf call, which libmvec
+         * has no plain vector version of, and the loop stays scalar */
+#pragma omp simd
+        for (long i = s; i < e; i++) c[i - s] = cosf(x[i]);
+#pragma omp simd
+        for (long i = s; i < e; i++) {
+            float v = x[i];
+            double d = (double)c[i - s] - (double)v * (double)sinf(v);
+            out[i] = (float)((double)g[i] * d);
+        }
+    }
+}
+
+/* ---- sine(x; ω₀) = sin(ω₀·x) -----------------------------------------------------------------------
+ * ω₀ = 1: sinf(x) and g·cosf(x), within 1 ULP (libmvec reduces the argument exactly); the result's unit is
+ * at least 2^-24 while |sin| ≤ 1, so near zeros of sin the absolute error is far below one unit.
+ * Any other ω₀ that is an fp32 number (the Python side declines the rest): ω₀·x is exact in fp64 (24-bit
+ * factors), as the reference's two-product is, and fp64 sin/cos (within 1 ULP of fp64) rounded once give
+ * the reference's value to within one rounding. ±inf and NaN give NaN; -0 gives the reference's +0 for
+ * ω₀ ≠ 1 (its -0 for ω₀ = 1). */
+static void VARIANT(sine_forward)(const float *restrict x, float *restrict y, long n, const double *p) {
+    const double w = p[0];
+    if (w == 1.0) {
+#pragma omp simd
+        for (long i = 0; i < n; i++) y[i] = sinf(x[i]);
+    } else {
+#pragma omp simd
+        for (long i = 0; i < n; i++) /* + 0: x = -0 gives +0, as the reference's sum of two products */
+            y[i] = (float)(sin(w * (double)x[i]) + 0.0);
+    }
+}
+
+/* from the input: f' = ω₀·cos(ω₀·x); g·f' rounded once (ω₀ = 1: g·cosf(x), one fp32 rounding) */
+static void VARIANT(sine_backward)(const float *restrict g, const float *restrict x, float *restrict out, long n,
+                                   const double *p) {
+    const double w = p[0];
+    if (w == 1.0) {
+#pragma omp simd
+        for (long i = 0; i < n; i++) out[i] = g[i] * cosf(x[i]);
+    } else {
+#pragma omp simd
+        for (long i = 0; i < n; i++) out[i] = (float)((double)g[i] * (w * cos(w * (double)x[i])));
+    }
+}
+
 static const actlab_op VARIANT(ops_extra)[] = {
     {"sparse_sigmoid", "input", VARIANT(sparse_sigmoid_forward), VARIANT(sparse_sigmoid_backward)},
     {"elliott", "output", VARIANT(elliott_forward), VARIANT(elliott_backward)},
     {"smelu", "output", VARIANT(smelu_forward), VARIANT(smelu_backward)},
     {"isrlu", "input", VARIANT(isrlu_forward), VARIANT(isrlu_backward)},
     {"exponential", "output", VARIANT(exponential_forward), VARIANT(exponential_backward)},
+    {"gcu", "input", VARIANT(gcu_forward), VARIANT(gcu_backward)},
+    {"sine", "input", VARIANT(sine_forward), VARIANT(sine_backward)},
     {NULL, NULL, NULL, NULL},
 };

@@ -1,27 +1,25 @@
-/* Gaussian-based entries: gelu (exact erf form and the tanh approximation) and quick_gelu.
- * (gaussian has no kernel yet: the exact reference path serves it.)
+/* Gaussian-based entries: gelu (exact erf form and the tanh approximation), quick_gelu, gaussian.
  *
- * All of them need e^z for a z whose fp32 rounding the exponential would amplify (z = -x²/2,
- * 1.702x, 2u(x) reach -87, where half an ULP of z is 44 ULP of e^z). So z is carried as z_hi + z_lo
- * (an exact FMA residual, or fp64 for the tanh form's cubic) and e^z is computed inline as
- * 2^k·(1 + pm): k = round(z_hi/ln2), r = z_hi - k·ln2 (one FMA), e^r - 1 = r + r²·P(r) (minimax,
- * |r| <= ln2/2, 0.17 ULP), and the low parts (z_lo, k·ln2's tail) enter as a first-order factor
- * (1 + r_lo). The backward formulas need only absolute accuracy (the unit is floored at 2^-24), so
- * they skip the low parts.
+ * All of them need e^z for a z whose fp32 rounding the exponential would amplify (z = -x²/2, -x²,
+ * -1.702x, 2u(x) reach ±87, where half an ULP of z is 44 ULP of e^z). So z is carried as z_hi + z_lo
+ * (an exact FMA residual, or fp64 for the tanh form's cubic) and e^z is computed inline as 2^k·e^r:
+ * k = round(z/ln2), r = z - k·ln2 (products exact inside FMAs; the low parts join r, so r is rounded
+ * once), e^r - 1 = r + r²·P(r) (minimax, |r| <= ln2/2, 0.17 ULP), 2^k added to the exponent bits.
+ * The backward formulas need only absolute accuracy (the unit is floored at 2^-24) and skip the low
+ * parts.
  *
- * gelu(x) = x·Φ(x) with Φ(-a) = 2^-1·e^(-a²/2)·G(a), G(a) = e^(a²/2)·erfc(a/√2) (a = |x| <= 10.5):
- * G = 2·rr·(1 + H(q)), rr = 1/2/(a + 2), q = (a - 2)/(a + 2) = 1 - 8·rr, H a degree-9 polynomial
- * (sequentially rounded minimax fit, 0.5 ULP). The rounding of a + 2 and of the division would be
- * amplified by G's slope (1.2-1.6x); both are exact residuals here (2 is a power of two, so
- * a - ((a + 2) - 2) is the sum's error; 1/2 - D·rr the quotient's), and G is corrected to first
- * order: relative change 2m(q)·(e - dD·rr) with m = -dlnG/dln(rr) fitted by a quadratic. Then
- * y = x - |x|·Φ(-|x|) for x >= 0 and x·Φ(x) for x < 0, both one FMA: <= 3.3 ULP over all inputs
- * (torch's fp32 F.gelu is 8 ULP off near 0 and cancels in the left tail). x < -10 (the result's
- * scale 2^k would leave the normal range), -inf and NaN take the fp64 formula after the loop.
+ * gelu(x) = x·Φ(x), Φ(-a) = e^(-a²/2)·G(a)/2, G(a) = e^(a²/2)·erfc(a/√2), a = |x| clamped to 12.9:
+ * G/2 = rr·(1 + H(q)), rr = 1/(a + 4), q = (a - 4)/(a + 4), H of degree 9. The rounding of a + 4 and
+ * of the division would be amplified by G's slope (1.4-3.2x); both are exact residuals (4 is a power
+ * of two, so a - ((a + 4) - 4) is the sum's error; 1 - D·rr the quotient's) and enter, times that
+ * slope, as a first-order correction of r. Then y = x - a·Φ(-a) for x >= 0 and x·Φ(x) for x < 0,
+ * each one FMA: <= 3 ULP over all inputs (torch's fp32 F.gelu is 8 ULP off near 0 and cancels in
+ * the left tail). x < -12.9 (Φ leaves the normal range while x·Φ(x) is still normal) and -inf take
+ * the fp64 formula after the loop; NaN propagates.
  *
- * FMA: the AVX2 variant has it in hardware; the baseline variant (no FMA, where fmaf is a slow
- * library call) evaluates a·b + c in fp64 and rounds once more, which is exact for every residual
- * used here and differs from a fused result only in rare halfway cases of the polynomial steps.
+ * FMA: the AVX2 variant has it in hardware; the baseline variant (where fmaf is a slow library call)
+ * evaluates a·b + c in fp64 and rounds once more, which is exact for every residual used here and
+ * differs from a fused result only in rare halfway cases elsewhere.
  */
 #undef GELU_FMA
 #if defined(__FMA__)
@@ -46,20 +44,21 @@
                                     0.04166655242443085f),                                       \
                       0.16666576266288757f),                                                     \
              0.5f)
-/* G(a)/2 = rr·(1 + H(q)), rr = 1/2/(a + 2), q = (a - 2)/(a + 2), a in [0, 12.9]: degree 10, relative error
- * 2e-8 with these fp32 coefficients (each rounded, then the rest refitted); terms 3-10 by Estrin */
-#define GELU_H(q, q2, q4)                                                                          \
-    GELU_FMA(q,                                                                                    \
-             GELU_FMA(q,                                                                           \
-                      GELU_FMA(q,                                                                  \
-                               GELU_FMA(q4,                                                        \
-                                        GELU_FMA(q2, GELU_FMA(q, -0.00013178764493204653f, 9.582180064171553e-05f),          \
-                                                 GELU_FMA(q, 0.00143531896173954f, 0.0017277479637414217f)),              \
-                                        GELU_FMA(q2, GELU_FMA(q, -0.0037837806157767773f, -0.013486789539456367f),           \
-                                                 GELU_FMA(q, -0.0009637241601012647f, 0.07344067096710205f))),             \
-                               0.057596370577812195f),                                                        \
-                      -0.6628090143203735f),                                                                 \
-             0.3448159992694855f)
+/* G(a)/2 = rr·(1 + H(q)), rr = 1/(a + 4), q = (a - 4)/(a + 4) = 1 - 8·rr, a in [0, 12.9]: degree 9,
+ * relative error 1e-8 with these fp32 coefficients (each rounded in turn, the rest refitted) */
+#define GELU_H0 -0.2447148710489273f
+#define GELU_H1 -0.607896625995636f
+#define GELU_H2 0.3871370851993561f
+#define GELU_H3 -0.1865224838256836f
+#define GELU_H4 0.06040313094854355f
+#define GELU_H5 -0.007531722541898489f
+#define GELU_H6 -0.003516474273055792f
+#define GELU_H7 0.0015812314813956618f
+#define GELU_H8 0.00019571365555748343f
+#define GELU_H9 -0.00012583124043885618f
+#define GELU_H(q)                                                                                  \
+    GELU_FMA(q, GELU_FMA(q, GELU_FMA(q, GELU_FMA(q, GELU_FMA(q, GELU_FMA(q, GELU_FMA(q, GELU_FMA(q,              \
+        GELU_FMA(q, GELU_H9, GELU_H8), GELU_H7), GELU_H6), GELU_H5), GELU_H4), GELU_H3), GELU_H2), GELU_H1), GELU_H0)
 #endif
 
 /* min(|v|, limit) on the bit patterns (a float select here would be turned into a branch) */
@@ -110,21 +109,19 @@ static void VARIANT(gelu_erf_forward)(const float *restrict x, float *restrict y
         for (long i = s; i < e; i++) {
             float v = x[i];
             float a = VARIANT(gelu_clamp_abs)(v, GELU_A_BITS);
-            /* e^(-a²/2) = 2^k·(1 + pm1)·(1 + rl) */
-            float h = -0.5f * a, u = h * a, ul = GELU_FMA(h, a, -u); /* -a²/2 = u + ul exactly */
+            /* -a²/2 = u + ul exactly; e^(-a²/2) = 2^k·e^r */
+            float h = -0.5f * a, u = h * a, ul = GELU_FMA(h, a, -u);
             float kt = GELU_FMA(u, GELU_LOG2E, GELU_SHIFT), kf = kt - GELU_SHIFT;
-            float r = GELU_FMA(kf, -GELU_LN2_HI, u), rl = GELU_FMA(kf, -GELU_LN2_LO, ul);
-            float pm1 = GELU_FMA(r, r * GELU_EXPM1_P(r), r);
-            /* G(a)/2 = rr·(1 + H(q)) */
-            float D = a + 2.0f, rr = 0.5f / D, q = GELU_FMA(-8.0f, rr, 1.0f);
-            float q2 = q * q, q4 = q2 * q2;
-            float hq = GELU_H(q, q2, q4);
-            /* 1/2/(a + 2) = rr·(1 + 2c): D's rounding error dD and the quotient's residual are exact */
-            float dD = a - (D - 2.0f);
-            float c = GELU_FMA(-dD, rr, GELU_FMA(-D, rr, 0.5f));
-            float m2 = GELU_FMA(-0.555f, q, 2.82f); /* 2·m(q) to 6% */
-            float corr = GELU_FMA(m2, c, rl);
-            float pm = pm1 + GELU_FMA(corr, pm1, corr);
+            /* G(a)/2 = rr·(1 + H(q)); q is exact (8rr is, and 1 - 8rr by Sterbenz for a <= 12) */
+            float D = a + 4.0f, rr = 1.0f / D, q = GELU_FMA(-8.0f, rr, 1.0f);
+            float hq = GELU_H(q);
+            /* 1/(a + 4) = rr·(1 + c): D's rounding error dD (4 is a power of two) and the quotient's
+             * residual are exact; G moves by m·c, m = -dlnG/dln(rr) = 1.85 - 1.28q (to 9%) */
+            float dD = a - (D - 4.0f);
+            float c = GELU_FMA(-dD, rr, GELU_FMA(-D, rr, 1.0f));
+            float corr = GELU_FMA(GELU_FMA(-1.28482226f, q, 1.85274161f), c, GELU_FMA(kf, -GELU_LN2_LO, ul));
+            float r = GELU_FMA(kf, -GELU_LN2_HI, u) + corr; /* the low parts join r: one rounding */
+            float pm = GELU_FMA(r, r * GELU_EXPM1_P(r), r);
             float g2 = GELU_FMA(rr, hq, rr);
             float tail = VARIANT(gelu_scale)(GELU_FMA(g2, pm, g2), kt); /* Φ(-a) */
             float xh = v < 0.0f ? 0.0f : v;
@@ -135,8 +132,9 @@ static void VARIANT(gelu_erf_forward)(const float *restrict x, float *restrict y
     }
 }
 
-/* gelu'(x) = Φ(x) + x·φ(x) = [x >= 0] + e^(-a²/2)·(x/√(2π) ∓ G(a)/2), to absolute accuracy; e^(-a²/2)
- * is 0 beyond the clamp (|x| > 10.5: x·φ(x) < 1e-23), as the reference's clamped formula gives. */
+/* gelu'(x) = Φ(x) + x·φ(x) = [x >= 0] + e^(-a²/2)·(x/√(2π) ∓ G(a)/2), to absolute accuracy (no low
+ * parts); e^(-a²/2) is 0 beyond the clamp (|x| > 12.9: x·φ(x) < 1e-35), as the reference's clamped
+ * formula gives. */
 static void VARIANT(gelu_erf_backward)(const float *restrict g, const float *restrict x,
                                        float *restrict out, long n) {
     ACTLAB_FOR_CHUNKS(n, s, e) {
@@ -145,7 +143,7 @@ static void VARIANT(gelu_erf_backward)(const float *restrict g, const float *res
         for (long i = s; i < e; i++) {
             float v = x[i];
             uint32_t vb = actlab_fbits(v), ub = vb & 0x7fffffffu, sign = vb & 0x80000000u;
-            uint32_t inside = (uint32_t) - (int32_t)(ub < GELU_A_BITS); /* all ones for |x| < 10.5 */
+            uint32_t inside = (uint32_t) - (int32_t)(ub < GELU_A_BITS); /* all ones for |x| < 12.9 */
             float a = actlab_ffrom(ub < GELU_A_BITS ? ub : GELU_A_BITS);
             float xc = actlab_ffrom(actlab_fbits(a) | sign);
             float h = -0.5f * a, u = h * a;
@@ -153,9 +151,8 @@ static void VARIANT(gelu_erf_backward)(const float *restrict g, const float *res
             float r = GELU_FMA(kf, -GELU_LN2_HI, u);
             float p = GELU_FMA(r, r * GELU_EXPM1_P(r), r) + 1.0f;
             float ex = actlab_ffrom(actlab_fbits(VARIANT(gelu_scale)(p, kt)) & inside);
-            float D = a + 2.0f, rr = 0.5f / D, q = GELU_FMA(-8.0f, rr, 1.0f);
-            float q2 = q * q, q4 = q2 * q2;
-            float g2 = GELU_FMA(rr, GELU_H(q, q2, q4), rr); /* G(a)/2 */
+            float D = a + 4.0f, rr = 1.0f / D, q = GELU_FMA(-8.0f, rr, 1.0f);
+            float g2 = GELU_FMA(rr, GELU_H(q), rr); /* G(a)/2 */
             float sg2 = actlab_ffrom(actlab_fbits(g2) ^ sign ^ 0x80000000u); /* x < 0: +G/2 */
             float hv = actlab_indicator(!sign);                                            /* x >= 0 */
             out[i] = g[i] * GELU_FMA(ex, GELU_FMA(xc, GELU_INV_SQRT_2PI, sg2), hv);
@@ -167,7 +164,7 @@ static void VARIANT(gelu_erf_backward)(const float *restrict g, const float *res
 
 /* ---- gelu, tanh form: x·σ(w), w = 2u = 2√(2/π)(x + 0.044715x³) ---------------------------------- */
 #define GELU_TANH_A 1.5957691216057308 /* 2√(2/π) */
-#define GELU_TANH_B 0.071354816182950805 /* 2√(2/π)·0.044715 */
+#define GELU_TANH_B 0.07135481627260025 /* 2√(2/π)·0.044715 */
 
 static double VARIANT(gelu_tanh_exact)(float v) {
     if (v != v) return v;
@@ -177,32 +174,27 @@ static double VARIANT(gelu_tanh_exact)(float v) {
     return xd * (w >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e));
 }
 
-/* w in fp64 (the cubic, exact enough), split z = -|w| = z_hi + z_lo; e^z = 2^k(1 + pm); x < 0 gives
- * 2^k·x·(1 + pm)/(1 + e^z), x >= 0 gives x/(1 + e^z). |x| is clamped to 9.9 (|w| <= 85.1: e^-85 is
- * nothing next to 1); x < -9.6 (w < -78), -inf and NaN take the fp64 formula after the loop. */
+/* y = x/(1 + e^-w): w in fp64 (the cubic, exact enough), split -w = t_hi + t_lo, e^-w = 2^k·e^r for
+ * both signs (|x| clamped to 9.9: |w| <= 85.1, e^±85 stays normal); for x < 0 the sum is e^-w to
+ * within its rounding, so the quotient keeps full relative accuracy. x < -9.9 (-inf included) takes
+ * the fp64 formula after the loop; NaN propagates through x. */
 static void VARIANT(gelu_tanh_forward)(const float *restrict x, float *restrict y, long n) {
     ACTLAB_FOR_CHUNKS(n, s, e) {
-        int flagged = 0;
-#pragma omp simd reduction(| : flagged)
+        float lowest = 0.0f;
+#pragma omp simd reduction(min : lowest)
         for (long i = s; i < e; i++) {
             float v = x[i];
-            uint32_t sign = actlab_fbits(v) & 0x80000000u;
-            float xc = actlab_ffrom(actlab_fbits(VARIANT(gelu_clamp_abs)(v, 0x411e6666u)) | sign);
-            double xd = xc, z = -fabs(xd * (GELU_TANH_A + GELU_TANH_B * xd * xd));
-            float zh = (float)z, zl = (float)(z - (double)zh);
-            float kt = GELU_FMA(zh, GELU_LOG2E, GELU_SHIFT), kf = kt - GELU_SHIFT;
-            float r = GELU_FMA(kf, -GELU_LN2_HI, zh), rl = GELU_FMA(kf, -GELU_LN2_LO, zl);
-            float pm1 = GELU_FMA(r, r * GELU_EXPM1_P(r), r);
-            float pm = pm1 + GELU_FMA(rl, pm1, rl);
-            float ez = VARIANT(gelu_scale)(pm + 1.0f, kt);
-            /* x·e^z for x < 0 (x normal or k = 0), else x */
-            uint32_t neg = (uint32_t) - (int32_t)(sign != 0);
-            uint32_t xe = actlab_fbits(VARIANT(gelu_scale)(GELU_FMA(v, pm, v), kt));
-            float num = actlab_ffrom((xe & neg) | (actlab_fbits(v) & ~neg));
-            y[i] = num / (1.0f + ez);
-            flagged |= !(v >= -9.6f);
+            float xc = actlab_ffrom(actlab_fbits(VARIANT(gelu_clamp_abs)(v, 0x411e6666u)) |
+                                    (actlab_fbits(v) & 0x80000000u));
+            double xd = xc, t = -(xd * (GELU_TANH_A + GELU_TANH_B * xd * xd));
+            float th = (float)t, tl = (float)(t - (double)th);
+            float kt = GELU_FMA(th, GELU_LOG2E, GELU_SHIFT), kf = kt - GELU_SHIFT;
+            float r = GELU_FMA(kf, -GELU_LN2_HI, th) + GELU_FMA(kf, -GELU_LN2_LO, tl);
+            float ez = VARIANT(gelu_scale)(GELU_FMA(r, r * GELU_EXPM1_P(r), r) + 1.0f, kt);
+            y[i] = v / (1.0f + ez);
+            lowest = v < lowest ? v : lowest;
         }
-        if (flagged) GELU_FIXUP(x, y, s, e, !(x[i] >= -9.6f), (float)VARIANT(gelu_tanh_exact)(x[i]))
+        if (lowest < -9.9f) GELU_FIXUP(x, y, s, e, x[i] < -9.9f, (float)VARIANT(gelu_tanh_exact)(x[i]))
     }
 }
 
@@ -217,7 +209,7 @@ static void VARIANT(gelu_tanh_backward)(const float *restrict g, const float *re
         for (long i = s; i < e; i++) {
             float v = x[i];
             float xc = actlab_ffrom(actlab_fbits(VARIANT(gelu_clamp_abs)(v, 0x41a00000u)) |
-                                           (actlab_fbits(v) & 0x80000000u)); /* ±20 */
+                                    (actlab_fbits(v) & 0x80000000u)); /* ±20 */
             float x2 = xc * xc;
             float w = xc * GELU_FMA((float)GELU_TANH_B, x2, (float)GELU_TANH_A);
             float aw = actlab_ffrom(actlab_fbits(w) & 0x7fffffffu);
@@ -248,10 +240,10 @@ static double VARIANT(quick_gelu_exact)(float v) {
     return (double)v * (z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e));
 }
 
-/* -z = t_hi + t_lo exactly (the FMA residual of -1.702_hi·x, plus -1.702_lo·x), e^-z = 2^k(1 + pm) for
- * both signs (|x| clamped to 51: e^±86.8 stays normal), y = x/(1 + e^-z): for x < 0 the sum is e^-z to
- * within its rounding, so the quotient keeps full relative accuracy. x < -50 (-inf included) takes the
- * fp64 formula after the loop; NaN propagates through x. */
+/* y = x/(1 + e^-z), e^-z = 2^k·e^r for both signs (|x| clamped to 51: e^±86.8 stays normal), with
+ * r = -1.702x - k·ln2 from exact products (1.702 = hi + lo, ln2 split so that k·ln2_hi is exact): one
+ * rounding. For x < 0 the sum is e^-z to within its rounding, so the quotient keeps full relative
+ * accuracy. x < -50 (-inf included) takes the fp64 formula after the loop; NaN propagates through x. */
 static void VARIANT(quick_gelu_forward)(const float *restrict x, float *restrict y, long n, const double *p) {
     (void)p;
     ACTLAB_FOR_CHUNKS(n, s, e) {
@@ -260,7 +252,7 @@ static void VARIANT(quick_gelu_forward)(const float *restrict x, float *restrict
         for (long i = s; i < e; i++) {
             float v = x[i];
             float xc = actlab_ffrom(actlab_fbits(VARIANT(gelu_clamp_abs)(v, 0x424c0000u)) |
-                                           (actlab_fbits(v) & 0x80000000u));
+                                    (actlab_fbits(v) & 0x80000000u));
             float kt = GELU_FMA(xc, -QGELU_C_HI * GELU_LOG2E, GELU_SHIFT), kf = kt - GELU_SHIFT;
             /* r = -1.702x - k·ln2: the products are exact in the FMAs, one rounding */
             float r1 = GELU_FMA(xc, -QGELU_C_HI, kf * -GELU_LN2_CW_HI);
@@ -297,6 +289,40 @@ static void VARIANT(quick_gelu_backward)(const float *restrict g, const float *r
     }
 }
 
+/* ---- gaussian: e^(-x²) ------------------------------------------------------------------------------ */
+/* -x² = -(sq + sl) exactly; e^(-x²) = 2^k·e^r, scaled in two steps so that results below 2^-126
+ * round once into the subnormals (|x| is clamped to 10.5: e^-110 is 0 in fp32; a NaN is kept). */
+static void VARIANT(gaussian_forward)(const float *restrict x, float *restrict y, long n, const double *p) {
+    (void)p;
+#pragma omp simd
+    for (long i = 0; i < n; i++) {
+        float a = VARIANT(gelu_clamp_abs_nan)(x[i], 0x41280000u);
+        float sq = a * a, sl = GELU_FMA(a, a, -sq);
+        float kt = GELU_FMA(sq, -GELU_LOG2E, GELU_SHIFT), kf = kt - GELU_SHIFT;
+        float r = GELU_FMA(kf, -GELU_LN2_HI, -sq) + GELU_FMA(kf, -GELU_LN2_LO, -sl);
+        /* a - a is 0, or NaN for a NaN input (whose payload the exponent arithmetic would garble) */
+        y[i] = GELU_FMA(VARIANT(gelu_scale)(GELU_FMA(r, r * GELU_EXPM1_P(r), r) + 1.0f, kt + 64.0f), 0x1p-64f, a - a);
+    }
+}
+
+/* f' = -2x·e^(-x²), to absolute accuracy (e^(-x²) from the rounded square); |x| clamped to 10.5, past
+ * which f' is 0 in fp32 as in the reference (so ±inf gives 0, not -2x·0 = NaN); NaN propagates. */
+static void VARIANT(gaussian_backward)(const float *restrict g, const float *restrict x, float *restrict out,
+                                       long n, const double *p) {
+    (void)p;
+#pragma omp simd
+    for (long i = 0; i < n; i++) {
+        float v = x[i];
+        float a = VARIANT(gelu_clamp_abs_nan)(v, 0x41280000u);
+        float sq = a * a;
+        float kt = GELU_FMA(sq, -GELU_LOG2E, GELU_SHIFT), kf = kt - GELU_SHIFT;
+        float r = GELU_FMA(kf, -GELU_LN2_HI, -sq);
+        float ex = VARIANT(gelu_scale)(GELU_FMA(r, r * GELU_EXPM1_P(r), r) + 1.0f, kt + 64.0f) * 0x1p-64f;
+        float m2x = actlab_ffrom(actlab_fbits(-2.0f * a) ^ (actlab_fbits(v) & 0x80000000u));
+        out[i] = g[i] * (m2x * ex);
+    }
+}
+
 static void VARIANT(gelu_forward)(const float *restrict x, float *restrict y, long n, const double *p) {
     if (p[0] != 0.0)
         VARIANT(gelu_tanh_forward)(x, y, n);
@@ -315,5 +341,6 @@ static void VARIANT(gelu_backward)(const float *restrict g, const float *restric
 static const actlab_op VARIANT(ops_gelu)[] = {
     {"gelu", "input", VARIANT(gelu_forward), VARIANT(gelu_backward)},
     {"quick_gelu", "input", VARIANT(quick_gelu_forward), VARIANT(quick_gelu_backward)},
+    {"gaussian", "input", VARIANT(gaussian_forward), VARIANT(gaussian_backward)},
     {NULL, NULL, NULL, NULL},
 };
