@@ -1,8 +1,9 @@
 """actlab's C kernels (``actlab.kernels.ckernels``): each one, in both instruction-set variants, is within
 the catalogue's bounds over a dense sweep of all fp32 values (about a million, every sign and binade,
 subnormals, the edges), against mpmath in every binade, and bit for bit the reference for the
-piecewise-linear entries, non-finite upstream gradients included. Threads, non-contiguous inputs and
-the dispatcher's use of them are checked too."""
+piecewise-linear entries, non-finite upstream gradients included; the others give the reference's NaNs
+and infinities for non-finite upstream gradients. Threads, non-contiguous inputs and the dispatcher's
+use of them are checked too."""
 
 from __future__ import annotations
 
@@ -127,6 +128,40 @@ def test_piecewise_linear_is_bit_exact_with_non_finite_gradients(name, params, i
     got = op.backward(g, y if op.saves == "output" else x, params)
     assert torch.equal(got.isnan(), xr.grad.isnan())
     assert torch.equal(got.nan_to_num(), xr.grad.nan_to_num())
+
+
+def assert_non_finite_gradients_as_the_reference(name: str, params: dict) -> None:
+    """g·f'(saved) with g = ±inf or NaN gives the NaNs and infinities of the reference's product in fp64
+    from the same saved tensor (the kernel's own output where the Spec keeps the output): a derivative is
+    exactly 0 only where the formula's is, including where f' rounds to 0 in fp32 but not in fp64."""
+    spec = actlab.spec(name)
+    op = ckernels.ops()[name]
+    x = torch.cat([every_fp32(), torch.linspace(-100, 100, 20001)])
+    g = torch.randn(x.shape, generator=torch.Generator().manual_seed(5))
+    g[::7], g[1::7], g[2::11] = math.inf, -math.inf, math.nan
+    y = op.forward(x, params)
+    saved = y if op.saves == "output" else x
+    got = op.backward(g, saved, params)
+    d = spec.derivative_from_output if op.saves == "output" else spec.derivative
+    want = (g.double() * d(saved.double(), **params)).float()
+    for what, a, b in [
+        ("NaN", got.isnan(), want.isnan()),
+        ("+inf", got.isinf() & (got > 0), want.isinf() & (want > 0)),
+        ("-inf", got.isinf() & (got < 0), want.isinf() & (want < 0)),
+    ]:
+        bad = (a != b).nonzero()
+        assert not len(bad), (
+            f"{name} {params}: {what} differs at {len(bad)} elements, e.g. x={x[bad[0]].item()!r} "
+            f"g={g[bad[0]].item()!r} got {got[bad[0]].item()!r} want {want[bad[0]].item()!r}"
+        )
+    fin = torch.isfinite(want)
+    assert float(error_units(got[fin], want[fin], torch.float32).max()) <= 6
+
+
+# the piecewise-linear entries are proven bit for bit with non-finite gradients above
+@pytest.mark.parametrize(("name", "params"), [c for c in CASES if c.values[0] not in PIECEWISE_LINEAR])
+def test_non_finite_upstream_gradients_as_the_reference(name, params, isa):
+    assert_non_finite_gradients_as_the_reference(name, params)
 
 
 @pytest.mark.parametrize(("name", "params"), CASES)

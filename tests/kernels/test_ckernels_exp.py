@@ -23,6 +23,8 @@ from tests.catalog.harness import (
     mp_params,
     worst,
 )
+from tests.kernels.test_ckernels import CASES as SHARED_CASES
+from tests.kernels.test_ckernels import assert_non_finite_gradients_as_the_reference
 from tests.kernels.test_cpu import binades
 
 assert ckernels.available(), "actlab.kernels._ckernels was not built"
@@ -101,25 +103,20 @@ def test_dense_sweep_against_the_reference(name, params, isa):
     )
 
 
-@pytest.mark.parametrize(("name", "params"), CASES, ids=IDS)
-def test_non_finite_upstream_gradients_as_the_reference(name, params, isa):
-    """g·f'(saved) with g = ±inf or NaN: the reference's product in fp64 from the same saved tensor (the
-    kernel's own output where the Spec keeps the output) gives the same NaNs and infinities: a derivative
-    is exactly 0 only where the formula's is."""
-    spec, op, bound = _bound(name, params)
-    x = torch.cat([_sweep(65537), torch.linspace(-30, 30, 4001)])
-    g = torch.randn(x.shape, generator=torch.Generator().manual_seed(5))
-    g[::7], g[1::7], g[2::11] = math.inf, -math.inf, math.nan
-    y = op.forward(x, bound)
-    saved = y if op.saves == "output" else x
-    got = op.backward(g, saved, bound)
-    d = spec.derivative_from_output if op.saves == "output" else spec.derivative
-    want = (g.double() * d(saved.double(), **bound)).float()
-    assert torch.equal(got.isnan(), want.isnan())
-    assert torch.equal(got.isinf() & (got > 0), want.isinf() & (want > 0))
-    assert torch.equal(got.isinf() & (got < 0), want.isinf() & (want < 0))
-    fin = torch.isfinite(want)
-    assert float(error_units(got[fin], want[fin], torch.float32).max()) <= 6
+def _beyond_the_shared_cases():
+    """The CASES whose bound parameters test_ckernels.py's CASES (the Spec's examples) do not have."""
+    shared = {(c.values[0], tuple(sorted(c.values[1].items()))) for c in SHARED_CASES}
+    out = []
+    for (name, params), id_ in zip(CASES, IDS, strict=True):
+        if (name, tuple(sorted(actlab.spec(name).bind(**params).items()))) not in shared:
+            out.append(pytest.param(name, params, id=id_))
+    return out
+
+
+@pytest.mark.parametrize(("name", "params"), _beyond_the_shared_cases())
+def test_non_finite_upstream_gradients_at_other_parameters(name, params, isa):
+    _, _, bound = _bound(name, params)
+    assert_non_finite_gradients_as_the_reference(name, bound)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -134,12 +134,21 @@ static void VARIANT(gelu_erf_forward)(const float *restrict x, float *restrict y
 
 /* gelu'(x) = Φ(x) + x·φ(x) = [x >= 0] + e^(-a²/2)·(x/√(2π) ∓ G(a)/2), to absolute accuracy (no low
  * parts); e^(-a²/2) is 0 beyond the clamp (|x| > 12.9: x·φ(x) < 1e-35), as the reference's clamped
- * formula gives. */
+ * formula gives. g = ±inf: the reference's formula in fp64 (see ACTLAB_INF_G_FIXUP), nonzero out to
+ * |x| ≈ 38 where the fp32 x·φ(x) is 0 beyond 12.9. */
+static double VARIANT(gelu_erf_fprime64)(double x, const double *p) {
+    (void)p;
+    const double sqrt1_2 = 0.7071067811865476, inv_sqrt_2pi = 0.3989422804014327;
+    double xc = x < -1e4 ? -1e4 : x > 1e4 ? 1e4 : x;
+    return 0.5 * erfc(-x * sqrt1_2) + xc * exp(-0.5 * xc * xc) * inv_sqrt_2pi;
+}
+
 static void VARIANT(gelu_erf_backward)(const float *restrict g, const float *restrict x,
                                        float *restrict out, long n) {
     ACTLAB_FOR_CHUNKS(n, s, e) {
         int flagged = 0;
-#pragma omp simd reduction(| : flagged)
+        float gmax = 0.0f;
+#pragma omp simd reduction(| : flagged) reduction(max : gmax)
         for (long i = s; i < e; i++) {
             float v = x[i];
             uint32_t vb = actlab_fbits(v), ub = vb & 0x7fffffffu, sign = vb & 0x80000000u;
@@ -157,8 +166,10 @@ static void VARIANT(gelu_erf_backward)(const float *restrict g, const float *res
             float hv = actlab_indicator(!sign);                                            /* x >= 0 */
             out[i] = g[i] * GELU_FMA(ex, GELU_FMA(xc, GELU_INV_SQRT_2PI, sg2), hv);
             flagged |= v != v;
+            gmax = actlab_gmax(gmax, g[i]);
         }
         if (flagged) GELU_FIXUP(x, out, s, e, x[i] != x[i], g[i] * x[i])
+        if (gmax == INFINITY) ACTLAB_INF_G_FIXUP(g, x, out, s, e, VARIANT(gelu_erf_fprime64), NULL);
     }
 }
 
@@ -200,12 +211,22 @@ static void VARIANT(gelu_tanh_forward)(const float *restrict x, float *restrict 
 
 /* f' = σ(w) + x·w'·σ(w)σ(-w), w' = A + 3B·x², from e = e^(-|w|) (absolute accuracy; e = 0 once
  * |w| >= 87, where the reference's terms are below fp32's range); x is clamped to ±20 in the second
- * term as the reference clamps it (σ(w)σ(-w) is e^-800 there). */
+ * term as the reference clamps it (σ(w)σ(-w) is e^-800 there). g = ±inf: the reference's formula in
+ * fp64 (see ACTLAB_INF_G_FIXUP), nonzero out to |x| ≈ 10.5 where e is 0 here beyond |w| = 87. */
+static double VARIANT(gelu_tanh_fprime64)(double x, const double *p) {
+    (void)p;
+    const double k = 0.7978845608028654, c = 0.044715; /* √(2/π), the cubic's coefficient */
+    double xc = x < -50.0 ? -50.0 : x > 50.0 ? 50.0 : x;
+    double u = k * (x + c * x * x * x), uc = k * (xc + c * xc * xc * xc), du = k * (1 + 3 * c * xc * xc);
+    return actlab_sigmoid64(2 * u) + 2 * xc * du * actlab_sigmoid_slope64(2 * uc);
+}
+
 static void VARIANT(gelu_tanh_backward)(const float *restrict g, const float *restrict x,
                                         float *restrict out, long n) {
     ACTLAB_FOR_CHUNKS(n, s, e) {
         int flagged = 0;
-#pragma omp simd reduction(| : flagged)
+        float gmax = 0.0f;
+#pragma omp simd reduction(| : flagged) reduction(max : gmax)
         for (long i = s; i < e; i++) {
             float v = x[i];
             float xc = actlab_ffrom(actlab_fbits(VARIANT(gelu_clamp_abs)(v, 0x41a00000u)) |
@@ -224,8 +245,10 @@ static void VARIANT(gelu_tanh_backward)(const float *restrict g, const float *re
             float dw = GELU_FMA((float)(3.0 * GELU_TANH_B), x2, (float)GELU_TANH_A);
             out[i] = g[i] * GELU_FMA(sp, xc * dw * sn, sp);
             flagged |= v != v;
+            gmax = actlab_gmax(gmax, g[i]);
         }
         if (flagged) GELU_FIXUP(x, out, s, e, x[i] != x[i], g[i] * x[i])
+        if (gmax == INFINITY) ACTLAB_INF_G_FIXUP(g, x, out, s, e, VARIANT(gelu_tanh_fprime64), NULL);
     }
 }
 
@@ -271,11 +294,20 @@ static void VARIANT(quick_gelu_forward)(const float *restrict x, float *restrict
 
 /* f' = σ(z) + z·σ(z)σ(-z) = σ(z)(1 + z·σ(-z)), σ(z) = 1/(1 + e^-z), σ(-z) = e^-z·σ(z), to absolute
  * accuracy (z is the rounded product; |x| clamped to 51 as above). At x = ±inf this gives 1 and
- * (within 1e-36) 0, the reference's limits; NaN propagates. */
+ * (within 1e-36) 0, the reference's limits; NaN propagates. g = ±inf: the reference's formula in
+ * fp64 (see ACTLAB_INF_G_FIXUP), which is exactly 0 at x = -inf and below x ≈ -438, where this one is
+ * not. */
+static double VARIANT(quick_gelu_fprime64)(double x, const double *p) {
+    (void)p;
+    if (isinf(x)) return x > 0 ? 1.0 : 0.0;
+    double z = 1.702 * (x < -1e4 ? -1e4 : x > 1e4 ? 1e4 : x);
+    return actlab_sigmoid64(1.702 * x) + z * actlab_sigmoid_slope64(z);
+}
+
 static void VARIANT(quick_gelu_backward)(const float *restrict g, const float *restrict x, float *restrict out,
                                          long n, const double *p) {
-    (void)p;
-#pragma omp simd
+    float gmax = 0.0f;
+#pragma omp simd reduction(max : gmax)
     for (long i = 0; i < n; i++) {
         float v = x[i];
         float av = VARIANT(gelu_clamp_abs_nan)(v, 0x424c0000u); /* 51 */
@@ -286,7 +318,9 @@ static void VARIANT(quick_gelu_backward)(const float *restrict g, const float *r
         float ez = VARIANT(gelu_scale)(GELU_FMA(r, r * GELU_EXPM1_P(r), r) + 1.0f, kt);
         float sp = 1.0f / (1.0f + ez);
         out[i] = g[i] * GELU_FMA(sp, z * (ez * sp), sp);
+        gmax = actlab_gmax(gmax, g[i]);
     }
+    if (gmax == INFINITY) ACTLAB_INF_G_FIXUP(g, x, out, 0, n, VARIANT(quick_gelu_fprime64), p);
 }
 
 /* ---- gaussian: e^(-x²) ------------------------------------------------------------------------------ */
@@ -306,11 +340,18 @@ static void VARIANT(gaussian_forward)(const float *restrict x, float *restrict y
 }
 
 /* f' = -2x·e^(-x²), to absolute accuracy (e^(-x²) from the rounded square); |x| clamped to 10.5, past
- * which f' is 0 in fp32 as in the reference (so ±inf gives 0, not -2x·0 = NaN); NaN propagates. */
+ * which f' is 0 in fp32 as in the reference (so ±inf gives 0, not -2x·0 = NaN); NaN propagates.
+ * g = ±inf: the reference's formula in fp64 (see ACTLAB_INF_G_FIXUP), nonzero out to |x| ≈ 27. */
+static double VARIANT(gaussian_fprime64)(double x, const double *p) {
+    (void)p;
+    double xc = x < -1e4 ? -1e4 : x > 1e4 ? 1e4 : x;
+    return -2 * xc * exp(-xc * xc);
+}
+
 static void VARIANT(gaussian_backward)(const float *restrict g, const float *restrict x, float *restrict out,
                                        long n, const double *p) {
-    (void)p;
-#pragma omp simd
+    float gmax = 0.0f;
+#pragma omp simd reduction(max : gmax)
     for (long i = 0; i < n; i++) {
         float v = x[i];
         float a = VARIANT(gelu_clamp_abs_nan)(v, 0x41280000u);
@@ -320,7 +361,9 @@ static void VARIANT(gaussian_backward)(const float *restrict g, const float *res
         float ex = VARIANT(gelu_scale)(GELU_FMA(r, r * GELU_EXPM1_P(r), r) + 1.0f, kt + 64.0f) * 0x1p-64f;
         float m2x = actlab_ffrom(actlab_fbits(-2.0f * a) ^ (actlab_fbits(v) & 0x80000000u));
         out[i] = g[i] * (m2x * ex);
+        gmax = actlab_gmax(gmax, g[i]);
     }
+    if (gmax == INFINITY) ACTLAB_INF_G_FIXUP(g, x, out, 0, n, VARIANT(gaussian_fprime64), p);
 }
 
 static void VARIANT(gelu_forward)(const float *restrict x, float *restrict y, long n, const double *p) {

@@ -157,7 +157,14 @@ static void VARIANT(silu_forward)(const float *restrict x, float *restrict y, lo
 /* silu'(x) = σ(x) + x·σ(x)·σ(-x) = σ(x)·(1 + x·σ(-x)): both sigmoids from one e = e^-|x| (no 1 - σ
  * cancellation for large x), e from smooth_exp2_fi (absolute error only), |x| clamped at 86 and x at
  * ±100 for the product (σ(-86) < 2^-124). ±inf: the reference's limits 0 and 1; NaN propagates
- * through x·σ(-x). */
+ * through x·σ(-x). g = ±inf: the reference's f' in fp64 (silu_fprime64; see ACTLAB_INF_G_FIXUP), which
+ * is nonzero down to x = -745 where the clamped fp32 one is not 0 below -86. */
+static double VARIANT(silu_fprime64)(double x, const double *p) {
+    (void)p;
+    if (isinf(x)) return x > 0 ? 1.0 : 0.0;
+    return actlab_sigmoid64(x) + x * actlab_sigmoid_slope64(x);
+}
+
 static void VARIANT(silu_backward)(const float *restrict g, const float *restrict x, float *restrict out,
                                    long n, const double *p) {
     (void)p;
@@ -166,7 +173,8 @@ static void VARIANT(silu_backward)(const float *restrict g, const float *restric
 #pragma omp simd
         for (long i = s; i < e; i++)
             eb[i - s] = VARIANT(smooth_exp2_fi)(VARIANT(smooth_minf)(fabsf(x[i]), 86.0f) * -SMOOTH_LOG2E);
-#pragma omp simd
+        float gmax = 0.0f;
+#pragma omp simd reduction(max : gmax)
         for (long i = s; i < e; i++) {
             float v = x[i], t = eb[i - s];
             float r = 1.0f / (1.0f + t);
@@ -174,7 +182,9 @@ static void VARIANT(silu_backward)(const float *restrict g, const float *restric
             float sp = actlab_self(v >= 0.0f, big, small), sn = actlab_self(v >= 0.0f, small, big);
             float vc = VARIANT(smooth_maxf)(VARIANT(smooth_minf)(v, 100.0f), -100.0f);
             out[i] = g[i] * (sp * (1.0f + vc * sn));
+            gmax = actlab_gmax(gmax, g[i]);
         }
+        if (gmax == INFINITY) ACTLAB_INF_G_FIXUP(g, x, out, s, e, VARIANT(silu_fprime64), p);
     }
 }
 
@@ -228,26 +238,34 @@ static void VARIANT(softplus_forward)(const float *restrict x, float *restrict y
 
 /* softplus'(x) = σ(βx) = 1 - e^(-βy) from the output y ≥ 0. 1 - e is exact (Sterbenz) or rounded
  * once, and e is within ~1 ULP: the absolute error stays near 2^-24, the derivative's unit.
- * y = +inf → 1; NaN → NaN. */
+ * y = +inf → 1; NaN → NaN. g = ±inf: the reference's -expm1(-βy) in fp64 (see ACTLAB_INF_G_FIXUP),
+ * nonzero for every y > 0 where 1 - e is 0 in fp32 for βy < 2^-25. */
+static double VARIANT(softplus_fprime64)(double y, const double *p) { return -expm1(-p[0] * y); }
+
 static void VARIANT(softplus_backward)(const float *restrict g, const float *restrict y, float *restrict out,
                                        long n, const double *p) {
     const double beta = p[0];
-    if (beta >= 1e-30 && beta <= 1e30) {
-        /* z = -β·log2(e)·y in fp32: the constant and the product add 2^-23·|z| to the exponent, an
-         * absolute error of at most (t·e^-t)·2^-23 ≤ 0.37·2^-23 in e^-t */
-        const float c = (float)(-beta * 1.4426950408889634);
-#pragma omp simd
-        for (long i = 0; i < n; i++)
+    /* z = -β·log2(e)·y in fp32: the constant and the product add 2^-23·|z| to the exponent, an
+     * absolute error of at most (t·e^-t)·2^-23 ≤ 0.37·2^-23 in e^-t */
+    const float c = (float)(-beta * 1.4426950408889634);
+    const int fp32_t = beta >= 1e-30 && beta <= 1e30; /* else t = β·y in fp64 */
+    float gmax = 0.0f;
+    if (fp32_t) {
+#pragma omp simd reduction(max : gmax)
+        for (long i = 0; i < n; i++) {
             out[i] = g[i] * (1.0f - VARIANT(smooth_exp2_f)(VARIANT(smooth_maxf)(y[i] * c, -125.0f)));
-        return;
+            gmax = actlab_gmax(gmax, g[i]);
+        }
+    } else {
+#pragma omp simd reduction(max : gmax)
+        for (long i = 0; i < n; i++) {
+            float t = (float)((double)y[i] * beta);
+            float d = 1.0f - VARIANT(smooth_exp_f)(-VARIANT(smooth_minf)(t, 86.0f));
+            out[i] = g[i] * actlab_self(t != t, t, d);
+            gmax = actlab_gmax(gmax, g[i]);
+        }
     }
-    /* β outside [1e-30, 1e30]: t = β·y in fp64 */
-#pragma omp simd
-    for (long i = 0; i < n; i++) {
-        float t = (float)((double)y[i] * beta);
-        float d = 1.0f - VARIANT(smooth_exp_f)(-VARIANT(smooth_minf)(t, 86.0f));
-        out[i] = g[i] * actlab_self(t != t, t, d);
-    }
+    if (gmax == INFINITY) ACTLAB_INF_G_FIXUP(g, y, out, 0, n, VARIANT(softplus_fprime64), p);
 }
 
 /* log_sigmoid(x) = min(x, 0) - log1p(e^-|x|) = -softplus(-x) with β = 1 (t = |x| is exact). */
@@ -267,13 +285,22 @@ static void VARIANT(log_sigmoid_forward)(const float *restrict x, float *restric
     }
 }
 
-/* log_sigmoid'(x) = σ(-x) = 1 - e^y from the output y ≤ 0 (as softplus'). y = -inf → 1. */
+/* log_sigmoid'(x) = σ(-x) = 1 - e^y from the output y ≤ 0 (as softplus'). y = -inf → 1. g = ±inf:
+ * the reference's -expm1(y) in fp64, as softplus. */
+static double VARIANT(log_sigmoid_fprime64)(double y, const double *p) {
+    (void)p;
+    return -expm1(y);
+}
+
 static void VARIANT(log_sigmoid_backward)(const float *restrict g, const float *restrict y, float *restrict out,
                                           long n, const double *p) {
-    (void)p;
-#pragma omp simd
-    for (long i = 0; i < n; i++)
+    float gmax = 0.0f;
+#pragma omp simd reduction(max : gmax)
+    for (long i = 0; i < n; i++) {
         out[i] = g[i] * (1.0f - VARIANT(smooth_exp2_f)(VARIANT(smooth_maxf)(y[i] * SMOOTH_LOG2E, -125.0f)));
+        gmax = actlab_gmax(gmax, g[i]);
+    }
+    if (gmax == INFINITY) ACTLAB_INF_G_FIXUP(g, y, out, 0, n, VARIANT(log_sigmoid_fprime64), p);
 }
 
 /* ---- mish ------------------------------------------------------------------------------------------- */
@@ -303,7 +330,15 @@ static void VARIANT(mish_forward)(const float *restrict x, float *restrict y, lo
 /* mish'(x) = tanh(sp) + x·σ(x)·sech²(sp) = m·a + 4x·u(1 + u)·a², u = e^x, m = u(u + 2), a = 1/(m + 2)
  * (cosh(sp) = (m + 2)/(2(1 + u))). fp32 with the sextic exp2 (absolute error only), x clamped to
  * [-86, 20]: beyond 20 the value is 1 to fp32, below -86 it is below 1e-35. NaN propagates through the
- * x term. Two stages: u, the rest. */
+ * x term. Two stages: u, the rest. g = ±inf: the reference's formula in fp64 (see
+ * ACTLAB_INF_G_FIXUP), nonzero down to x = -745 where the clamped fp32 one is not 0 below -86. */
+static double VARIANT(mish_fprime64)(double x, const double *p) {
+    (void)p;
+    if (isinf(x)) return x > 0 ? 1.0 : 0.0;
+    double sp = (x > 0 ? x : 0.0) + log1p(exp(-fabs(x))), c = cosh(sp);
+    return tanh(sp) + x * actlab_sigmoid64(x) / (c * c);
+}
+
 static void VARIANT(mish_backward)(const float *restrict g, const float *restrict x, float *restrict out,
                                    long n, const double *p) {
     (void)p;
@@ -312,12 +347,15 @@ static void VARIANT(mish_backward)(const float *restrict g, const float *restric
 #pragma omp simd
         for (long i = s; i < e; i++)
             ub[i - s] = VARIANT(smooth_exp2_fi6)(VARIANT(smooth_maxf)(VARIANT(smooth_minf)(x[i], 20.0f), -86.0f) * SMOOTH_LOG2E);
-#pragma omp simd
+        float gmax = 0.0f;
+#pragma omp simd reduction(max : gmax)
         for (long i = s; i < e; i++) {
             float v = VARIANT(smooth_maxf)(VARIANT(smooth_minf)(x[i], 20.0f), -86.0f), u = ub[i - s];
             float m = u * (u + 2.0f), a = 1.0f / (m + 2.0f);
             out[i] = g[i] * (m * a + (4.0f * v) * ((u * (1.0f + u)) * (a * a)));
+            gmax = actlab_gmax(gmax, g[i]);
         }
+        if (gmax == INFINITY) ACTLAB_INF_G_FIXUP(g, x, out, s, e, VARIANT(mish_fprime64), p);
     }
 }
 
@@ -381,7 +419,15 @@ static void VARIANT(tanh_exp_forward)(const float *restrict x, float *restrict y
 /* tanh_exp'(x) = tanh(u) + x·u·sech²(u) = (1 - q)·a + 4x·u·q·a², a = 1/(1 + q), u = e^x, q = e^-2u,
  * fp32 with the sextic exp2 (absolute error only); x clamped to [-86, 3] (beyond 3 the value is 1 to
  * fp32, below -86 it is below 1e-35; q ≥ e^-41 keeps q·a² normal). NaN propagates through the x term.
- * Three stages: u, q, the rest. */
+ * Three stages: u, q, the rest. g = ±inf: the reference's formula in fp64 (see ACTLAB_INF_G_FIXUP),
+ * nonzero down to x = -745 where the clamped fp32 one is not 0 below -86. */
+static double VARIANT(tanh_exp_fprime64)(double x, const double *p) {
+    (void)p;
+    if (isinf(x)) return x > 0 ? 1.0 : 0.0;
+    double xc = x < 30.0 ? x : 30.0, t = exp(xc), c = cosh(t);
+    return tanh(exp(x)) + xc * t / (c * c);
+}
+
 static void VARIANT(tanh_exp_backward)(const float *restrict g, const float *restrict x, float *restrict out,
                                        long n, const double *p) {
     (void)p;
@@ -392,12 +438,15 @@ static void VARIANT(tanh_exp_backward)(const float *restrict g, const float *res
             ub[i - s] = VARIANT(smooth_exp2_fi6)(VARIANT(smooth_maxf)(VARIANT(smooth_minf)(x[i], 3.0f), -86.0f) * SMOOTH_LOG2E);
 #pragma omp simd
         for (long i = s; i < e; i++) qb[i - s] = VARIANT(smooth_exp2_fi6)(ub[i - s] * (-2.0f * SMOOTH_LOG2E));
-#pragma omp simd
+        float gmax = 0.0f;
+#pragma omp simd reduction(max : gmax)
         for (long i = s; i < e; i++) {
             float v = VARIANT(smooth_maxf)(VARIANT(smooth_minf)(x[i], 3.0f), -86.0f);
             float u = ub[i - s], q = qb[i - s], a = 1.0f / (1.0f + q);
             out[i] = g[i] * ((1.0f - q) * a + (4.0f * v) * ((u * q) * (a * a)));
+            gmax = actlab_gmax(gmax, g[i]);
         }
+        if (gmax == INFINITY) ACTLAB_INF_G_FIXUP(g, x, out, s, e, VARIANT(tanh_exp_fprime64), p);
     }
 }
 
