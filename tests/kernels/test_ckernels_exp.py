@@ -121,7 +121,7 @@ def test_non_finite_upstream_gradients_at_other_parameters(name, params, isa):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_length_and_offset_gives_the_elementwise_values(name, isa):
-    """lisht pairs element i with i + n/2 and sigmoid works in chunks: results must not depend on n."""
+    """lisht works in stages over chunks of 256 and sigmoid in chunks of 1024: results must not depend on n."""
     op = ckernels.ops()[name]
     p = actlab.spec(name).bind()
     x = torch.randn(3000, generator=torch.Generator().manual_seed(7)) * 8

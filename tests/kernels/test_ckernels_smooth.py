@@ -117,3 +117,18 @@ def test_softplus_any_beta_within_bounds_of_the_reference(beta):
     autograd.apply(spec, xr, params).backward(torch.ones_like(x))
     err = error_units(op.backward(torch.ones_like(x), y, params), xr.grad, torch.float32)
     assert float(err.max()) <= 6, f"x={x[err.argmax()].item()!r}"
+
+
+def test_tanh_exp_special_values_keep_the_references_bits(isa):
+    """tanh_exp's fp32 tail adds a correction x·c to x·T0: at -0 that sum could lose the sign and at +inf
+    it would be inf - inf. Zeros, infinities, NaN, the clamp at 2.5, the smallest subnormals and the fp64
+    left tail give the reference's bits, signs of zeros included."""
+    spec = actlab.spec("tanh_exp")
+    x = torch.tensor(
+        [0.0, -0.0, math.inf, -math.inf, math.nan, 2.6, 1e30, 3.4028235e38, 1e-45, -1e-45, -86.5, -90.0]
+    )
+    got, want = ckernels.ops()["tanh_exp"].forward(x, {}), autograd.evaluate(spec, x, {})
+    assert torch.equal(got.isnan(), want.isnan())
+    fin = ~want.isnan()
+    assert torch.equal(got[fin], want[fin]), (got, want)
+    assert torch.equal(torch.signbit(got[fin]), torch.signbit(want[fin]))

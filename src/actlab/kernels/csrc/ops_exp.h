@@ -290,75 +290,89 @@ static void VARIANT(tanhshrink_backward)(const float *restrict g, const float *r
 
 /* ---- lisht ------------------------------------------------------------------------------------- */
 
-/* lisht's loops take two elements per step, i and i + n/2, with the statements of the two interleaved:
- * each element is one long dependency chain (exponential, division), and two chains side by side keep
- * the out-of-order core busy (~12% faster here than one chain per step). The formulas are those of
- * tanh_pos and exp_fast, written out for the pair. */
-#define LISHT_SPLIT(n, h, body)                                                                        \
-    do {                                                                                           \
-        long h = (n) / 2;                                                                          \
-        _Pragma("omp simd") for (long i = 0; i < h; i++) body(i, i + h);                           \
-        if ((n) & 1) body((n) - 1, (n) - 1);                                                       \
-    } while (0)
+#include "stages.h"
 
-/* x·tanh x = |x|·tanh|x|, tanh as in tanh_pos (≤ 2 ULP over every fp32 input) */
-#define LISHT_FWD(i0, i1)                                                                          \
-    {                                                                                              \
-        float a0 = fabsf(x[i0]), a1 = fabsf(x[i1]);                                                \
-        float y0 = -2.0f * actlab_self(a0 > 10.0f, 10.0f, a0), y1 = -2.0f * actlab_self(a1 > 10.0f, 10.0f, a1); \
-        float km0 = y0 * 1.44269504088896341f + 12582912.0f, km1 = y1 * 1.44269504088896341f + 12582912.0f; \
-        float u0 = a0 * a0, u1 = a1 * a1;                                                          \
-        float k0 = km0 - 12582912.0f, k1 = km1 - 12582912.0f;                                      \
-        float v0 = u0 * u0, v1 = u1 * u1;                                                          \
-        float r0 = (y0 - k0 * 0.693359375f) - k0 * -2.12194440e-4f;                                \
-        float r1 = (y1 - k1 * 0.693359375f) - k1 * -2.12194440e-4f;                                \
-        float c0 = (-3.333333281973968e-1f + 1.333326845835106e-1f * u0) +                         \
-                   u0 * u0 * (-5.395483477314062e-2f + 2.1764359063449625e-2f * u0);               \
-        float c1 = (-3.333333281973968e-1f + 1.333326845835106e-1f * u1) +                         \
-                   u1 * u1 * (-5.395483477314062e-2f + 2.1764359063449625e-2f * u1);               \
-        float z0 = r0 * r0, z1 = r1 * r1;                                                          \
-        c0 = c0 + (v0 * v0) * ((-8.462602489730612e-3f + 2.7719449883847696e-3f * u0) + v0 * -5.256152571886426e-4f); \
-        c1 = c1 + (v1 * v1) * ((-8.462602489730612e-3f + 2.7719449883847696e-3f * u1) + v1 * -5.256152571886426e-4f); \
-        float e0 = EXP_SCALE(km0) * (1.0f + (r0 + z0 * VARIANT(exp_p4)(r0, z0)));                  \
-        float e1 = EXP_SCALE(km1) * (1.0f + (r1 + z1 * VARIANT(exp_p4)(r1, z1)));                  \
-        float tp0 = a0 + (a0 * u0) * c0, tp1 = a1 + (a1 * u1) * c1;                                \
-        float w0 = 2.0f * e0 / (1.0f + e0), w1 = 2.0f * e1 / (1.0f + e1);                          \
-        y[i0] = a0 * actlab_self(a0 < 0.9f, tp0, 1.0f - w0);                                      \
-        y[i1] = a1 * actlab_self(a1 < 0.9f, tp1, 1.0f - w1);                                      \
-    }
+/* Both directions run in stages over chunks (stages.h) with stack buffers in between: the reduction for
+ * e^-2a, its polynomial, the rest. Measured on 2^20 elements, one thread: forward 0.98 -> 0.80 ns per
+ * element, backward 0.80 -> 0.60, against the single loop over interleaved pairs (i, i + n/2) before. */
 
+/* lisht(x) = a·tanh a, a = |x|, from e^-2a = s·(1 + q) (s = 2^k, q = e^r - 1, r = rh - rl as in exp_core2,
+ * rh = t - k·C1 exact, with exp_p4): m = 1 - e^-2a = (1 - s) - s·q and D = 1 + e^-2a = 2 - m, tanh a =
+ * m/D. 1 - s and s·q are exact, so m keeps its relative accuracy as a → 0 and one formula serves every
+ * a (no polynomial branch). The roundings of q = rh + w, m and D are recovered by Fast2Sum (exactly:
+ * |1 - s| ≥ |s·q| or 1 - s = 0, 2 ≥ m, and |rh| ≥ |w| except for r near 0 with k ≠ 0, where q's
+ * error term is ~2^-48·q beside 1 - s ≥ 1/2) and corrected to first order: m/D = T0 + (ml -
+ * T0·dl)/D with T0 = fl(m̃/D̃), m = m̃ + ml, D = D̃ + dl, and 1/D = (1 + m/D)/2; only the roundings of
+ * T0, of the sum and of a·T remain (≤ 2.4 ULP over every fp32 input, ≤ 2 steps from the reference
+ * rounded once; without the corrections 3.3).
+ * a is clamped at 10 (tanh = 1 in fp32 from 9.01; k ≥ -29 keeps s normal), where the quotient is
+ * exactly 1, so a·1 = a up to ±inf. NaN propagates. */
 static void VARIANT(lisht_forward)(const float *restrict x, float *restrict y, long n, const double *p) {
     (void)p;
-    LISHT_SPLIT(n, h, LISHT_FWD);
+    float kb[ACTLAB_STAGE_CHUNK], hb[ACTLAB_STAGE_CHUNK], lb[ACTLAB_STAGE_CHUNK];
+    ACTLAB_FOR_STAGE_CHUNKS(n, s, e) {
+#pragma omp simd
+        for (long i = s; i < e; i++) { /* t = -2a = k·ln2 + rh - rl */
+            float t = -2.0f * actlab_self(fabsf(x[i]) > 10.0f, 10.0f, fabsf(x[i]));
+            float km = t * 1.44269504088896341f + 12582912.0f;
+            float k = km - 12582912.0f;
+            kb[i - s] = km;
+            hb[i - s] = t - k * 0.693359375f;
+            lb[i - s] = k * -2.12194440e-4f;
+        }
+#pragma omp simd
+        for (long i = s; i < e; i++) { /* q = rh + w and its rounding */
+            float rh = hb[i - s], rl = lb[i - s];
+            float r = rh - rl, z = r * r;
+            float w = z * VARIANT(exp_p4)(r, z) - rl;
+            float q = rh + w;
+            hb[i - s] = q;
+            lb[i - s] = (rh - q) + w;
+        }
+#pragma omp simd
+        for (long i = s; i < e; i++) {
+            float q = hb[i - s], qe = lb[i - s], sc = EXP_SCALE(kb[i - s]);
+            float hi = 1.0f - sc, sq = sc * q;
+            float m = hi - sq, ml = ((hi - m) - sq) - sc * qe;
+            float d = 2.0f - m, dl = ((2.0f - d) - m) - ml;
+            float t0 = m / d;
+            y[i] = fabsf(x[i]) * (t0 + (ml - t0 * dl) * (0.5f + 0.5f * t0));
+        }
+    }
 }
 
 /* lisht' = tanh x + x·sech² x, odd: with a = |x|, E = e^-2a and D = 1/(1 + E), tanh a = (1 - E)·D and
  * sech² a = 4E·D², so lisht'(a) = (1 - E)·D + 4a·E·D²: no cancellation, absolute error ~2^-24 below 1
- * and relative above (the catalogue's units; ≤ 3.7 units over every fp32 input). E by exp_fast. Past
- * a = 40, E ~ 1e-35 and the result is 1 (±inf: ±1). The sign of x is xor-ed into g·lisht'(a). */
-#define LISHT_BWD(i0, i1)                                                                          \
-    {                                                                                              \
-        float a0 = fabsf(x[i0]), a1 = fabsf(x[i1]);                                                \
-        a0 = actlab_self(a0 > 40.0f, 40.0f, a0);                                                  \
-        a1 = actlab_self(a1 > 40.0f, 40.0f, a1);                                                  \
-        float km0 = -2.0f * a0 * 1.44269504088896341f + 12582912.0f;                               \
-        float km1 = -2.0f * a1 * 1.44269504088896341f + 12582912.0f;                               \
-        float k0 = km0 - 12582912.0f, k1 = km1 - 12582912.0f;                                      \
-        float r0 = -2.0f * a0 - k0 * 0.693147182f, r1 = -2.0f * a1 - k1 * 0.693147182f;            \
-        float z0 = r0 * r0, z1 = r1 * r1;                                                          \
-        float e0 = EXP_SCALE(km0) * (1.0f + (r0 + z0 * VARIANT(exp_p4)(r0, z0)));                  \
-        float e1 = EXP_SCALE(km1) * (1.0f + (r1 + z1 * VARIANT(exp_p4)(r1, z1)));                  \
-        float d0 = 1.0f / (1.0f + e0), d1 = 1.0f / (1.0f + e1);                                    \
-        float f0 = (1.0f - e0) * d0 + ((4.0f * a0) * e0) * (d0 * d0);                              \
-        float f1 = (1.0f - e1) * d1 + ((4.0f * a1) * e1) * (d1 * d1);                              \
-        out[i0] = actlab_ffrom(actlab_fbits(g[i0] * f0) ^ (actlab_fbits(x[i0]) & 0x80000000u)); \
-        out[i1] = actlab_ffrom(actlab_fbits(g[i1] * f1) ^ (actlab_fbits(x[i1]) & 0x80000000u)); \
-    }
-
+ * and relative above (the catalogue's units; ≤ 3.7 units over every fp32 input). E by exp_fast's
+ * formula. Past a = 40, E ~ 1e-35 and the result is 1 (±inf: ±1). The sign of x is xor-ed into
+ * g·lisht'(a). The first stage keeps 4a (clamped) for the last. */
 static void VARIANT(lisht_backward)(const float *restrict g, const float *restrict x, float *restrict out,
                                     long n, const double *p) {
     (void)p;
-    LISHT_SPLIT(n, h, LISHT_BWD);
+    float kb[ACTLAB_STAGE_CHUNK], rb[ACTLAB_STAGE_CHUNK], ab[ACTLAB_STAGE_CHUNK];
+    ACTLAB_FOR_STAGE_CHUNKS(n, s, e) {
+#pragma omp simd
+        for (long i = s; i < e; i++) {
+            float a = actlab_self(fabsf(x[i]) > 40.0f, 40.0f, fabsf(x[i]));
+            float km = -2.0f * a * 1.44269504088896341f + 12582912.0f;
+            float k = km - 12582912.0f;
+            kb[i - s] = km;
+            ab[i - s] = 4.0f * a;
+            rb[i - s] = -2.0f * a - k * 0.693147182f;
+        }
+#pragma omp simd
+        for (long i = s; i < e; i++) {
+            float r = rb[i - s], z = r * r;
+            rb[i - s] = EXP_SCALE(kb[i - s]) * (1.0f + (r + z * VARIANT(exp_p4)(r, z)));
+        }
+#pragma omp simd
+        for (long i = s; i < e; i++) {
+            float E = rb[i - s];
+            float d = 1.0f / (1.0f + E);
+            float f = (1.0f - E) * d + (ab[i - s] * E) * (d * d);
+            out[i] = actlab_ffrom(actlab_fbits(g[i] * f) ^ (actlab_fbits(x[i]) & 0x80000000u));
+        }
+    }
 }
 
 static const actlab_op VARIANT(ops_exp)[] = {
@@ -379,6 +393,3 @@ static const actlab_op VARIANT(ops_exp)[] = {
 #undef SELU_SCALE_D
 #undef SELU_ALPHA_D
 #undef SELU_SA_D
-#undef LISHT_SPLIT
-#undef LISHT_FWD
-#undef LISHT_BWD
