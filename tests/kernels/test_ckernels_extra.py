@@ -15,7 +15,12 @@ import actlab
 from actlab.kernels import ckernels, cpu
 from actlab.kernels.numerics import error_units
 from tests.kernels.test_ckernels import every_fp32
-from tests.kernels.test_ckernels_misc import _id, _reference
+from tests.kernels.test_ckernels_misc import (
+    _id,
+    _reference,
+    assert_non_finite_like_the_reference,
+    assert_within_bounds,
+)
 from tests.kernels.test_ckernels_pwl import same_bits
 
 EXTRA = [
@@ -48,38 +53,12 @@ DEFAULTS = [
 
 @pytest.mark.parametrize("case", EXTRA, ids=_id)
 def test_other_parameters_within_bounds(case, isa):
-    name, params = case
-    bound = actlab.spec(name).bind(**params)
-    op = ckernels.ops()[name]
-    assert op.accepts(bound)
-    x = every_fp32(stride=16411)
-    ref, ref_grad = _reference(name, bound, x, torch.ones_like(x))
-    y = op.forward(x, bound)
-    err = error_units(y, ref, torch.float32)
-    assert float(err.max()) <= 3, f"x={x[err.argmax()].item()!r}"
-    got = op.backward(torch.ones_like(x), y if op.saves == "output" else x, bound)
-    err = error_units(got, ref_grad, torch.float32)
-    assert float(err.max()) <= 6, f"x={x[err.argmax()].item()!r}"
+    assert_within_bounds(case)
 
 
 @pytest.mark.parametrize("case", DEFAULTS + EXTRA, ids=_id)
 def test_non_finite_gradients_where_the_reference_has_them(case, isa):
-    name, params = case
-    bound = actlab.spec(name).bind(**params)
-    op = ckernels.ops()[name]
-    x = every_fp32(stride=16411)
-    g = torch.randn(x.shape, generator=torch.Generator().manual_seed(7))
-    g[::5], g[1::5], g[2::13] = math.inf, -math.inf, math.nan
-    ref, ref_grad = _reference(name, bound, x, g)
-    y = op.forward(x, bound)
-    assert torch.equal(y.isfinite(), ref.isfinite()) and torch.equal(y.isnan(), ref.isnan())
-    signed = ~ref.isnan()
-    assert torch.equal(y.signbit()[signed], ref.signbit()[signed])  # signed zeros, and every other sign
-    got = op.backward(g, y if op.saves == "output" else x, bound)
-    assert torch.equal(got.isnan(), ref_grad.isnan())
-    assert torch.equal(got.isposinf(), ref_grad.isposinf()) and torch.equal(
-        got.isneginf(), ref_grad.isneginf()
-    )
+    assert_non_finite_like_the_reference(case, signs=True)
 
 
 def test_exponential_backward_is_bit_exact(isa):

@@ -91,23 +91,14 @@ static void VARIANT(smelu_backward)(const float *restrict g, const float *restri
  * L - L/(h(h + w)) with L = 1/√α as L_hi + L_lo, so the saturated tail rounds to -L as the reference's
  * does; -inf gives NaN, as the reference's -inf/hypot(1, inf). α outside fp32's exact [2^-40, 2^40] (α = 0 included) takes the reference's
  * formula in fp64 (beyond |x| = 10^18·L the result is -L to fp64 precision, and αx² could overflow). */
-static inline int VARIANT(extra_fp32_param)(double p) {
-    return p >= 0x1p-40 && p <= 0x1p40 && (double)(float)p == p;
-}
-
 static void VARIANT(isrlu_forward)(const float *restrict x, float *restrict y, long n, const double *p) {
     const double alpha = p[0];
-    if (VARIANT(extra_fp32_param)(alpha)) {
-        const double ld = 1.0 / sqrt(alpha);
-        const float af = (float)alpha, sf = (float)sqrt(alpha), lhi = (float)ld, llo = (float)(ld - lhi);
-        const float cut = (float)(2.0 * ld);
+    if (VARIANT(misc_fp32_param)(alpha)) {
+        const isru_plan_t k = isru_plan(alpha);
 #pragma omp simd
         for (long i = 0; i < n; i++) {
-            float v = x[i], a = fabsf(v);
-            float h = sqrtf(1.0f + af * (a * a));
-            int big = a >= cut;
-            float q = actlab_self(big, 1.0f, a) / actlab_self(big, h * (h + sf * a), h);
-            float left = -actlab_self(big, lhi + (llo - lhi * q), q); /* NaN stays NaN */
+            float v = x[i];
+            float left = -VARIANT(isru_abs)(fabsf(v), k); /* NaN stays NaN */
             y[i] = actlab_self(v >= 0.0f, v, actlab_self(v == -INFINITY, NAN, left));
         }
     } else {
@@ -128,7 +119,7 @@ static void VARIANT(isrlu_forward)(const float *restrict x, float *restrict y, l
 static void VARIANT(isrlu_backward)(const float *restrict g, const float *restrict x, float *restrict out, long n,
                                     const double *p) {
     const double alpha = p[0];
-    if (VARIANT(extra_fp32_param)(alpha)) {
+    if (VARIANT(misc_fp32_param)(alpha)) {
         const float af = (float)alpha, low = (float)(-0x1p60 / fmax(1.0, sqrt(alpha)));
         const double sa = sqrt(alpha);
         ACTLAB_FOR_CHUNKS(n, s, e) {

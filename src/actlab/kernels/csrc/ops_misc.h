@@ -106,19 +106,35 @@ static void VARIANT(squareplus_backward)(const float *restrict g, const float *r
  * computed correction rather than the quotient of two rounded large numbers, so it is the correctly
  * rounded L wherever the true value rounds to it (f' from that output is then 0 exactly where the
  * reference's is), and L at ±inf (h and h(h + w) overflow to inf, the correction to 0). */
+#ifndef ACTLAB_OPS_MISC_ONCE
+#define ACTLAB_OPS_MISC_ONCE
+/* isru's fp32 constants for one α (shared with isrlu's left side in ops_extra.h) */
+typedef struct {
+    float af, sf, lhi, llo, cut;
+} isru_plan_t;
+static inline isru_plan_t isru_plan(double alpha) {
+    const double ld = 1.0 / sqrt(alpha);
+    const float lhi = (float)ld;
+    return (isru_plan_t){(float)alpha, (float)sqrt(alpha), lhi, (float)(ld - lhi), (float)(2.0 * ld)};
+}
+#endif
+
+/* |isru(x)| for a = |x| (NaN stays NaN): a/h below the cut, L less the correction above it */
+static inline __attribute__((always_inline)) float VARIANT(isru_abs)(float a, isru_plan_t k) {
+    float h = sqrtf(1.0f + k.af * (a * a));
+    int big = a >= k.cut;
+    float q = actlab_self(big, 1.0f, a) / actlab_self(big, h * (h + k.sf * a), h);
+    return actlab_self(big, k.lhi + (k.llo - k.lhi * q), q);
+}
+
 static void VARIANT(isru_forward)(const float *restrict x, float *restrict y, long n, const double *p) {
     const double alpha = p[0];
     if (VARIANT(misc_fp32_param)(alpha)) {
-        const double ld = 1.0 / sqrt(alpha);
-        const float af = (float)alpha, sf = (float)sqrt(alpha), lhi = (float)ld, llo = (float)(ld - lhi);
-        const float cut = (float)(2.0 * ld);
+        const isru_plan_t k = isru_plan(alpha);
 #pragma omp simd
         for (long i = 0; i < n; i++) {
-            float v = x[i], a = fabsf(v);
-            float h = sqrtf(1.0f + af * (a * a));
-            int big = a >= cut;
-            float q = actlab_self(big, 1.0f, a) / actlab_self(big, h * (h + sf * a), h);
-            y[i] = copysignf(actlab_self(big, lhi + (llo - lhi * q), q), v); /* NaN stays NaN */
+            float v = x[i];
+            y[i] = copysignf(VARIANT(isru_abs)(fabsf(v), k), v); /* NaN stays NaN */
         }
     } else { /* the reference's formula in fp64 (α ≤ 1e300) */
         const double lim = 1.0 / sqrt(alpha), cut = 1e18 * lim;
