@@ -1,8 +1,8 @@
 """Extra checks of the kernels in csrc/ops_extra.h (sparse_sigmoid, elliott, smelu, isrlu, exponential,
-gcu, sine) beyond the shared proofs in test_ckernels.py (which also proves sparse_sigmoid bit for bit): parameter
+gcu, sine, serf) beyond the shared proofs in test_ckernels.py (which also proves sparse_sigmoid bit for bit): parameter
 values off the Spec's examples (isrlu's fp64 loops, smelu's accepted range), non-finite upstream
 gradients, the flagged fp64 ranges (isrlu's far left tail, exponential's under- and overflow), every
-length, and the dispatcher path."""
+length, serf's left tail, and the dispatcher path."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import torch
 import actlab
 from actlab.kernels import ckernels, cpu
 from actlab.kernels.numerics import error_units
+from tests.catalog.harness import FORWARD_ULPS
 from tests.kernels.test_ckernels import every_fp32
 from tests.kernels.test_ckernels_misc import (
     _id,
@@ -48,6 +49,7 @@ DEFAULTS = [
     ("gcu", {}),
     ("sine", {}),
     ("sine", {"w0": 30.0}),
+    ("serf", {}),
 ]
 
 
@@ -71,11 +73,12 @@ def test_exponential_backward_is_bit_exact(isa):
     assert same_bits(op.backward(g, y, {}), (g.double() * y.double()).float())
 
 
-@pytest.mark.parametrize(("name", "params"), [("exponential", {}), ("isrlu", {"alpha": 3.0})])
-@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 1023, 1024, 1025, 4099])
+@pytest.mark.parametrize(("name", "params"), [("exponential", {}), ("isrlu", {"alpha": 3.0}), ("serf", {})])
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 255, 256, 257, 1023, 1024, 1025, 4099])
 def test_every_length_with_flagged_elements(name, params, n, isa):
-    """Vector bodies, chunk ends and scalar tails, with elements of the fp64 ranges scattered over them
-    (exponential beyond [-87, 88], isrlu's backward below -2^60/√α)."""
+    """Vector bodies, chunk ends (1024 elements; serf's stages 256) and scalar tails, with elements of
+    the fp64 ranges scattered over them (exponential beyond [-87, 88], isrlu's backward below -2^60/√α,
+    serf's left-tail series and clamps)."""
     bound = actlab.spec(name).bind(**params)
     op = ckernels.ops()[name]
     x = torch.randn(n, generator=torch.Generator().manual_seed(n)) * 4
@@ -162,3 +165,39 @@ def test_trig_near_zeros_and_huge_arguments(case, isa):
     got = op.backward(torch.ones_like(x), x, bound)
     err = error_units(got, ref_grad, torch.float32)
     assert float(err.max()) <= 6, f"x={x[err.argmax()].item()!r}"
+
+
+def test_serf_left_tail_within_the_catalogues_ulp_bound(isa):
+    """serf's forward is within the catalogue's relative bound (4 ULP) on the left, where the shared tests'
+    2^-24 unit floor hides relative errors: below x = -3.4 it switches from erff(sp) to a series in fp64,
+    since sp in fp32 would be subnormal from x = -87 while y stays normal down to x ≈ -97, and erff is
+    least accurate below 2^-5. Every fp32 value in [-100, -0.01] (one in 97), wherever the result is
+    normal."""
+    spec = actlab.spec("serf")
+    lo, hi = torch.tensor([-100.0, -0.01]).view(torch.int32).tolist()
+    x = torch.arange(hi, lo, 97, dtype=torch.int32).view(torch.float32)
+    got = ckernels.ops()["serf"].forward(x, {}).double()
+    true = spec.forward(x.double())
+    normal = true.abs() >= 2.0**-126
+    _, e = torch.frexp(true.abs())
+    err = ((got - true).abs() / torch.ldexp(torch.ones_like(true), e - 24))[normal]
+    assert int(normal.sum()) > 100_000
+    assert float(err.max()) <= FORWARD_ULPS, f"{float(err.max())} ULP at x={x[normal][err.argmax()].item()!r}"
+
+
+def test_serf_special_values_keep_the_references_bits(isa):
+    """-inf gives the reference's 0 (x·erf(sp) would be -inf·0), +inf gives inf, zeros keep their sign,
+    NaN propagates, and the clamps (|x| at 200 in the forward, 86 and ±1e4 in the backward) change
+    nothing the reference would show."""
+    spec = actlab.spec("serf")
+    x = torch.tensor([0.0, -0.0, math.inf, -math.inf, math.nan, -1e30, 1e30, -250.0, 250.0, -1e-45, 1e-45])
+    op = ckernels.ops()["serf"]
+    got, want = op.forward(x, {}), _reference("serf", {}, x, torch.ones_like(x))[0]
+    assert torch.equal(got.isnan(), want.isnan())
+    fin = ~want.isnan()
+    assert torch.equal(got[fin], want[fin]), (got, want)
+    assert torch.equal(torch.signbit(got[fin]), torch.signbit(want[fin]))
+    d = op.backward(torch.ones_like(x), x, {})
+    ref_grad = _reference("serf", {}, x, torch.ones_like(x))[1]
+    assert torch.equal(d.isnan(), ref_grad.isnan())
+    assert float(error_units(d[fin], ref_grad[fin], torch.float32).max()) <= 1

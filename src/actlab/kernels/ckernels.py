@@ -91,7 +91,7 @@ KERNELS: dict[str, Kernel] = {
     "isru": Kernel(("alpha",), accepts=lambda p: 0.0 < float(p.get("alpha", 1.0)) <= 1e300),
     "bent_identity": Kernel(),
     "softsign": Kernel(),
-    # ops_extra.h: entries torch has no op for (and exponential, keeping its output)
+    # ops_extra.h: entries torch has no op for (and exponential, keeping its output), serf last
     "sparse_sigmoid": Kernel(),
     "elliott": Kernel(),
     # β an fp32 number in [2^-30, 2^40]: exact comparisons and 4β, a normal (x + β)²
@@ -104,6 +104,7 @@ KERNELS: dict[str, Kernel] = {
     "sine": Kernel(
         ("w0",), accepts=lambda p: _fp32_within(float(p.get("w0", 1.0)), 2.0**-149, 3.4028234663852886e38)
     ),
+    "serf": Kernel(),
 }
 
 _enabled = os.environ.get("ACTLAB_CKERNELS", "1").strip().lower() not in ("0", "false", "no", "off")

@@ -1,9 +1,10 @@
-/* Entries torch has no single op for: sparse_sigmoid, elliott, smelu, isrlu, gcu, and exponential and sine
- * (torch.exp and torch.sin: here so that the dispatcher keeps what the Spec keeps, in one pass each way,
- * and for sine's ω₀).
+/* Entries torch has no single op for: sparse_sigmoid, elliott, smelu, isrlu, gcu, serf, and exponential and
+ * sine (torch.exp and torch.sin: here so that the dispatcher keeps what the Spec keeps, in one pass each
+ * way, and for sine's ω₀).
  *
  * All fp32, with the reference's conventions for NaN, ±inf and signed zeros; fp64 only for isrlu's
- * parameters outside fp32 and its far left tail, and exponential's under- and overflow ranges.
+ * parameters outside fp32 and its far left tail, exponential's under- and overflow ranges, and serf's
+ * softplus and final product (serf uses ops_smooth.h's e^x helpers).
  * Against the reference the tests (test_ckernels.py, test_ckernels_extra.py) find: sparse_sigmoid bit
  * for bit both ways, exponential's backward bit for bit, the rest within the catalogue's bounds. */
 
@@ -244,6 +245,90 @@ static void VARIANT(sine_backward)(const float *restrict g, const float *restric
     }
 }
 
+/* ---- serf(x) = x·erf(sp), sp = softplus(x) = max(x, 0) + log1p(e^-|x|) ------------------------------
+ * Stages over 256-element chunks (stages.h): e = e^-|x| from smooth_exp_s (ops_smooth.h; |x| clamped at
+ * 200, where e^-200 already makes every product below fp32's smallest subnormal), then sp in fp64 with
+ * smooth_log1p_unit (relative error < 2^-27), then erf, then y = x·erf(sp) in fp64 rounded once.
+ * erf: libmvec's erff (within 1.3 ULP for arguments above 2^-5) of sp rounded to fp32 (which moves erf
+ * by at most half an ULP: the relative condition s·erf'(s)/erf(s) is ≤ 1); below sp = 2^-5 (x < -3.4),
+ * where erff is up to 1.9 ULP off and sp would reach fp32's subnormals long before y does (y is normal
+ * down to x ≈ -97), the series (2/√π)·sp·(1 - sp²/3 + sp⁴/10 - sp⁶/42) in fp64 (the next term is below
+ * 2^-40 relative). Over every seventh fp32 input the result is within 3.1 ULP of the true value (the
+ * catalogue allows 4; torch's fp32 composition of the same functions has no series for the tail). -inf gives the reference's 0 (x·erf would be -inf·0); +inf gives inf; NaN propagates. */
+#define SERF_TWO_OVER_SQRT_PI 1.1283791670955126
+static void VARIANT(serf_forward)(const float *restrict x, float *restrict y, long n, const double *p) {
+    (void)p;
+    float sb[ACTLAB_STAGE_CHUNK], spf[ACTLAB_STAGE_CHUNK], ef[ACTLAB_STAGE_CHUNK];
+    double spd[ACTLAB_STAGE_CHUNK];
+    uint32_t kb[ACTLAB_STAGE_CHUNK];
+    ACTLAB_FOR_STAGE_CHUNKS(n, s, e) {
+#pragma omp simd
+        for (long i = s; i < e; i++)
+            sb[i - s] = VARIANT(smooth_exp_s)(-VARIANT(smooth_minf)(fabsf(x[i]), 200.0f), 0.0f, &kb[i - s]);
+#pragma omp simd
+        for (long i = s; i < e; i++) {
+            double u = VARIANT(smooth_exp_join)(sb[i - s], kb[i - s]);
+            double sp = (double)VARIANT(smooth_maxf)(x[i], 0.0f) + VARIANT(smooth_log1p_unit)(u);
+            spd[i - s] = sp;
+            spf[i - s] = (float)sp;
+        }
+#pragma omp simd
+        for (long i = s; i < e; i++) ef[i - s] = erff(spf[i - s]);
+#pragma omp simd
+        for (long i = s; i < e; i++) {
+            double sp = spd[i - s], v = (double)x[i];
+            double w = sp * sp;
+            double series = (SERF_TWO_OVER_SQRT_PI * sp) * (1.0 - w * (1.0 / 3.0 - w * (0.1 - w * (1.0 / 42.0))));
+            double er = actlab_seld(sp < 0x1p-5, series, (double)ef[i - s]);
+            y[i] = actlab_self(v == -INFINITY, 0.0f, (float)(v * er));
+        }
+    }
+}
+
+/* f'(x) = erf(sp) + x·(2/√π)·e^(-sp²)·σ(x), the reference's formula with x clamped to ±1e4 in the second
+ * term. In fp32 (the derivative needs an absolute error of a few 2^-24): e = e^-|x| with |x| clamped at
+ * 86 (below, both terms are under 1e-33), sp = max(x, 0) + log1pf(e), σ = 1/(1 + e) or e/(1 + e), erff,
+ * and e^(-sp²) by the quintic exp2 with sp clamped at 10. Errors: erf's ULP plus sp's (times
+ * erf' ≤ 1.13), and a few ULP of a second term below 0.3. NaN propagates; ±inf give 1 and ~0. g = ±inf:
+ * the reference's formula in fp64 (ACTLAB_INF_G_FIXUP). */
+#ifndef ACTLAB_SERF_ONCE
+#define ACTLAB_SERF_ONCE
+static double serf_softplus64(double v) { return (v > 0 ? v : 0.0) + log1p(exp(-fabs(v))); }
+static double serf_fprime64(double x, const double *p) {
+    (void)p;
+    if (isinf(x)) return x > 0 ? 1.0 : 0.0;
+    double xc = x < -1e4 ? -1e4 : (x > 1e4 ? 1e4 : x), sp = serf_softplus64(xc);
+    return erf(serf_softplus64(x)) + xc * SERF_TWO_OVER_SQRT_PI * exp(-sp * sp) * actlab_sigmoid64(xc);
+}
+#endif
+
+static void VARIANT(serf_backward)(const float *restrict g, const float *restrict x, float *restrict out, long n,
+                                   const double *p) {
+    float spb[ACTLAB_STAGE_CHUNK], sgb[ACTLAB_STAGE_CHUNK], erb[ACTLAB_STAGE_CHUNK];
+    ACTLAB_FOR_STAGE_CHUNKS(n, s, e) {
+#pragma omp simd
+        for (long i = s; i < e; i++) {
+            float v = x[i];
+            float u = VARIANT(smooth_exp_f)(-VARIANT(smooth_minf)(fabsf(v), 86.0f));
+            float inv = 1.0f / (1.0f + u);
+            spb[i - s] = VARIANT(smooth_maxf)(v, 0.0f) + log1pf(u);
+            sgb[i - s] = actlab_self(v >= 0.0f, inv, u * inv);
+        }
+#pragma omp simd
+        for (long i = s; i < e; i++) erb[i - s] = erff(spb[i - s]);
+        float gmax = 0.0f;
+#pragma omp simd reduction(max : gmax)
+        for (long i = s; i < e; i++) {
+            float sp = VARIANT(smooth_minf)(spb[i - s], 10.0f);
+            float t = VARIANT(smooth_exp2_f)(VARIANT(smooth_maxf)(-(sp * sp) * SMOOTH_LOG2E, -125.0f));
+            float xc = VARIANT(smooth_maxf)(VARIANT(smooth_minf)(x[i], 1e4f), -1e4f);
+            out[i] = g[i] * (erb[i - s] + xc * (((float)SERF_TWO_OVER_SQRT_PI * sgb[i - s]) * t));
+            gmax = actlab_gmax(gmax, g[i]);
+        }
+        if (gmax == INFINITY) ACTLAB_INF_G_FIXUP(g, x, out, s, e, serf_fprime64, p);
+    }
+}
+
 static const actlab_op VARIANT(ops_extra)[] = {
     {"sparse_sigmoid", "input", VARIANT(sparse_sigmoid_forward), VARIANT(sparse_sigmoid_backward)},
     {"elliott", "output", VARIANT(elliott_forward), VARIANT(elliott_backward)},
@@ -252,5 +337,6 @@ static const actlab_op VARIANT(ops_extra)[] = {
     {"exponential", "output", VARIANT(exponential_forward), VARIANT(exponential_backward)},
     {"gcu", "input", VARIANT(gcu_forward), VARIANT(gcu_backward)},
     {"sine", "input", VARIANT(sine_forward), VARIANT(sine_backward)},
+    {"serf", "input", VARIANT(serf_forward), VARIANT(serf_backward)},
     {NULL, NULL, NULL, NULL},
 };
