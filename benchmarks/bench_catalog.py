@@ -1,6 +1,7 @@
 """Every catalogue entry: forward and forward+backward time of actlab against torch's native op where
 one exists (else a naive composition) and against a plain copy of the same tensor, fp32 on CPU, all
-measured in this run. Ratios are baseline time ÷ actlab time: above 1 actlab is faster.
+measured in this run. Ratios are baseline time ÷ actlab time: above 1 actlab is faster. Each is the
+median of paired rounds (both timed back to back, alternating order), with the quartiles in brackets.
 
 By default actlab runs as users get it (verified native fast paths, else the exact fp64 reference
 path); ``--compile`` opts in to the compiled paths (about 20 s of compilation per entry).
@@ -22,13 +23,13 @@ from actlab.kernels import bench
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2^18 elements, 3 repeats")
+    parser.add_argument("--quick", action="store_true", help="2^18 elements, 5 rounds")
     parser.add_argument("--compile", action="store_true", help="opt in to the compiled paths")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = parser.parse_args()
     torch.set_num_threads(1)
     n = 1 << 18 if args.quick else 1 << 20
-    rows = bench.cpu_speed_table(n=n, repeats=3 if args.quick else 7, compile_paths=args.compile)
+    rows = bench.cpu_speed_table(n=n, repeats=5 if args.quick else 15, compile_paths=args.compile)
     if args.json:
         print(json.dumps(rows, indent=2))
         return
@@ -39,8 +40,11 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['name']} | {r['path']} | {r['baseline']} | {r['forward_ratio']:.2f} | "
-              f"{r['fwd_bwd_ratio']:.2f} | {r['copy_over_forward']:.2f} |")  # fmt: skip
+        fwd = bench.format_ratio(r["forward_ratio"], r["forward_quartiles"])
+        both = bench.format_ratio(r["fwd_bwd_ratio"], r["fwd_bwd_quartiles"])
+        print(
+            f"| {r['name']} | {r['path']} | {r['baseline']} | {fwd} | {both} | {r['copy_over_forward']:.2f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -50,6 +50,8 @@ def _fmt(pair: Any) -> str:
 def _print_tables(result: dict[str, Any]) -> None:
     from rich.table import Table
 
+    from actlab.kernels.bench import format_ratio
+
     t = Table(
         title="Bytes kept for backward per element, fp32: total (+ beyond the output the next layer keeps)"
     )
@@ -85,7 +87,7 @@ def _print_tables(result: dict[str, Any]) -> None:
             continue
         t = Table(
             title=f"CPU fp32 speed, {size}, {result['threads']} thread(s), {result.get('machine', '')}: "
-            "baseline time / actlab time (> 1: actlab faster)"
+            "baseline time / actlab time (> 1: actlab faster), median (quartiles) of paired rounds"
         )
         for col in ("activation", "baseline", "path", "forward", "fwd+bwd", "copy / forward"):
             t.add_column(col)
@@ -94,8 +96,8 @@ def _print_tables(result: dict[str, Any]) -> None:
                 r["name"],
                 r["baseline"],
                 r["path"],
-                f"{r['forward_ratio']:.2f}",
-                f"{r['fwd_bwd_ratio']:.2f}",
+                format_ratio(r["forward_ratio"], r["forward_quartiles"]),
+                format_ratio(r["fwd_bwd_ratio"], r["fwd_bwd_quartiles"]),
                 f"{r['copy_over_forward']:.2f}",
             )
         stdout.print(t)

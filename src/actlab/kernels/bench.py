@@ -1,6 +1,7 @@
 """Measurements behind ``actlab bench`` and ``benchmarks/``: every number is a ratio against a reference
 measured in the same run (torch's native op, a naive composition, a plain copy of the same tensor),
-timed interleaved and summarised by the median; memory is counted, never timed.
+timed interleaved and summarised by the median (the CPU speed table: the median of per-round ratios,
+with their quartiles); memory is counted, never timed.
 
 Saved memory is counted with ``torch.autograd.graph.saved_tensors_hooks``: every tensor autograd keeps
 for backward passes through the pack hook, and each storage is counted once. At the end of a forward
@@ -16,6 +17,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -87,6 +89,54 @@ def median_time(fns: dict[str, Callable[[], Any]], repeats: int, inner: int = 1)
                 fn()
             samples[key].append((time.perf_counter() - start) / inner)
     return {k: statistics.median(v) for k, v in samples.items()}
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A ratio of times (baseline ÷ actlab) over rounds: the median and the quartiles."""
+
+    median: float
+    q1: float
+    q3: float
+
+
+def paired_ratio(
+    base: Callable[[], Any],
+    ours: Callable[[], Any],
+    rounds: int,
+    inner: int = 1,
+    clock: Callable[[], float] = time.perf_counter,
+) -> Ratio:
+    """base time ÷ ours time, one ratio per round, the order alternating (base then ours, ours then base).
+
+    A shared machine's speed drifts (on the 2-core VM behind the README a 4 MiB copy took 140 to 630 µs
+    within a minute): two calls a few milliseconds apart see the same machine, so their ratio cancels the
+    drift that separate medians keep, and alternating the order cancels what one call leaves to the next
+    (warm caches, the allocator's state). Each timed call is preceded by one untimed call, as in
+    ``median_time``.
+    """
+    if rounds < 2:
+        raise ValueError(f"paired_ratio needs at least 2 rounds for quartiles, got {rounds}")
+    base()
+    ours()  # warm-up (and compilation)
+    ratios = []
+    for k in range(rounds):
+        took: dict[int, float] = {}
+        for which in (0, 1) if k % 2 == 0 else (1, 0):
+            fn = base if which == 0 else ours
+            fn()  # settle the allocator (see median_time)
+            start = clock()
+            for _ in range(inner):
+                fn()
+            took[which] = clock() - start
+        ratios.append(took[0] / took[1])
+    q1, median, q3 = statistics.quantiles(ratios, n=4, method="inclusive")
+    return Ratio(median, q1, q3)
+
+
+def format_ratio(median: float, quartiles: list[float]) -> str:
+    """``0.97 (0.90–1.05)``: a ratio's median and quartiles, as the tables print them."""
+    return f"{median:.2f} ({quartiles[0]:.2f}–{quartiles[1]:.2f})"
 
 
 def _fwd_bwd(fn: Callable[[Tensor], Tensor], x: Tensor, grad: Tensor) -> Callable[[], None]:
@@ -260,10 +310,11 @@ def _model_rows(pairs: tuple[tuple[str, str], ...], rows: list[dict[str, Any]]) 
 # CPU speed
 # ----------------------------------------------------------------------------------------------------
 def cpu_speed_table(
-    n: int = 1 << 20, repeats: int = 7, compile_paths: bool = True, names: list[str] | None = None
+    n: int = 1 << 20, repeats: int = 15, compile_paths: bool = True, names: list[str] | None = None
 ) -> list[dict[str, Any]]:
     """Per entry, fp32: torch-native (or naive composition) time ÷ actlab time, forward and forward+backward,
-    and a plain copy of the same tensor ÷ actlab forward time. Ratios > 1 mean actlab is faster."""
+    and a plain copy of the same tensor ÷ actlab forward time, each the median (and quartiles) of
+    ``repeats`` paired rounds (``paired_ratio``). Ratios > 1 mean actlab is faster."""
     from actlab.kernels import register
 
     register()  # actlab.functional goes through the fast paths being measured
@@ -288,22 +339,18 @@ def cpu_speed_table(
                 return actlab.functional.apply(s, t)
 
             with torch.no_grad():
-                fwd = median_time(
-                    {"base": lambda b=baseline: b(x), "actlab": lambda: act(x), "copy": lambda: x.clone()},
-                    repeats,
-                    inner,
-                )
-            both = median_time(
-                {"base": _fwd_bwd(baseline, x, grad), "actlab": _fwd_bwd(act, x, grad)}, repeats, inner
-            )
+                fwd = paired_ratio(lambda b=baseline: b(x), lambda: act(x), repeats, inner)
+                copy = paired_ratio(lambda: x.clone(), lambda: act(x), repeats, inner)
+            both = paired_ratio(_fwd_bwd(baseline, x, grad), _fwd_bwd(act, x, grad), repeats, inner)
             rows.append(
                 {
                     "name": name,
                     "baseline": kind,
-                    "forward_ratio": fwd["base"] / fwd["actlab"],
-                    "fwd_bwd_ratio": both["base"] / both["actlab"],
-                    "copy_over_forward": fwd["copy"] / fwd["actlab"],
-                    "actlab_forward_ms": fwd["actlab"] * 1e3,
+                    "forward_ratio": fwd.median,
+                    "forward_quartiles": [fwd.q1, fwd.q3],
+                    "fwd_bwd_ratio": both.median,
+                    "fwd_bwd_quartiles": [both.q1, both.q3],
+                    "copy_over_forward": copy.median,
                     "path": _path_name(spec, x),
                 }
             )
@@ -455,12 +502,12 @@ def run_all(device: str = "cpu", quick: bool = False) -> dict[str, Any]:
             else None
         )
         result["cpu_speed_fp32"] = cpu_speed_table(
-            n=1 << 18 if quick else 1 << 20, repeats=5 if quick else 7, names=names
+            n=1 << 18 if quick else 1 << 20, repeats=5 if quick else 15, names=names
         )
         # a typical training-size tensor (100×100): dispatch overhead, not bandwidth, decides here
         result["cpu_speed_fp32_small"] = cpu_speed_table(
             n=10_000,
-            repeats=5 if quick else 7,
+            repeats=5 if quick else 15,
             compile_paths=False,
             names=[
                 n for n in ("relu", "sigmoid", "tanh", "leaky_relu", "hardtanh", "elu") if n in actlab.names()
@@ -468,7 +515,9 @@ def run_all(device: str = "cpu", quick: bool = False) -> dict[str, Any]:
         )
         result["glu_speed_fp32"] = glu_speed_table(rows=256 if quick else 2048, repeats=3 if quick else 5)
     result["notes"] = {
-        "ratio": "baseline time / actlab time, medians of interleaved repeats; > 1 means actlab is faster",
+        "ratio": "baseline time / actlab time; > 1 means actlab is faster. CPU speed: the median (and "
+        "quartiles) of per-round ratios, each round timing both back to back in alternating order; "
+        "GLU and CUDA: medians of interleaved repeats",
         "memory": "saved_tensors_hooks, each storage counted once, parameters excluded",
     }
     return result
