@@ -6,12 +6,15 @@ while keeping results within the catalogue's bounds. Backward keeps what the Spe
 relu/sigmoid/tanh, the input for silu/gelu); the GLU backward writes both gradients into x's storage.
 
 Used automatically for CUDA tensors when triton imports (``call`` returns ``None`` otherwise and the
-reference path runs). Untested in the session that wrote it (no GPU): tests/kernels/test_triton.py
-checks every kernel against the reference and skips cleanly without CUDA.
+reference path runs). tests/kernels/test_triton.py checks every kernel against the reference on a GPU
+and skips cleanly without CUDA. Without one, the same kernels still run in Triton's interpreter
+(``TRITON_INTERPRET=1``, CPU tensors, numpy for the arithmetic): tests/kernels/test_triton_interpret.py
+checks their indexing, masks, dtypes and formulas that way in every CI run.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import torch
@@ -21,9 +24,15 @@ from actlab.catalog.spec import Spec
 
 Tensor = torch.Tensor
 
+
+def interpreting() -> bool:
+    """True when Triton's interpreter is on (``TRITON_INTERPRET=1``): the kernels then run on CPU tensors."""
+    return os.environ.get("TRITON_INTERPRET", "0").strip().lower() in ("1", "true", "on", "yes")
+
+
 HAVE_TRITON = False
 try:  # pragma: no cover - needs triton and a GPU (importing triton without one only costs time)
-    if not torch.cuda.is_available():
+    if not torch.cuda.is_available() and not interpreting():
         raise ImportError("no CUDA device")
     import triton
     import triton.language as tl
@@ -50,23 +59,35 @@ BLOCK = 1024
 
 
 def available() -> bool:
-    return HAVE_TRITON and torch.cuda.is_available()
+    """Triton imported and something runs its kernels: a CUDA device, or the interpreter."""
+    return HAVE_TRITON and (torch.cuda.is_available() or interpreting())
+
+
+def _runs_on(x: Tensor) -> bool:
+    """x's device runs the kernels: CUDA, or the CPU under the interpreter (never chosen by the dispatcher,
+    which sends only CUDA tensors here)."""
+    return x.is_cuda or (x.is_cpu and interpreting())
 
 
 if HAVE_TRITON:  # pragma: no cover - needs a GPU
 
     @triton.jit
+    def _at_infinity(x, value, at_minus_inf, at_plus_inf):
+        # the reference's limits at ±inf, where the formulas below give inf·0 or inf/inf = NaN
+        return tl.where(x == float("-inf"), at_minus_inf, tl.where(x == float("inf"), at_plus_inf, value))
+
+    @triton.jit
     def _f(x, FN: tl.constexpr):
         if FN == 0:
-            return tl.where(x > 0, x, 0.0)
+            return tl.where(x > 0, x, tl.where(x == x, 0.0, x))  # NaN propagates, as in the reference
         elif FN == 1:
             return 1.0 / (1.0 + tl.exp(-x))
         elif FN == 2:
             return libdevice.tanh(x)
         elif FN == 3:
-            return x / (1.0 + tl.exp(-x))
+            return _at_infinity(x, x / (1.0 + tl.exp(-x)), 0.0, x)
         else:
-            return 0.5 * x * libdevice.erfc(-x * 0.7071067811865476)
+            return _at_infinity(x, 0.5 * x * libdevice.erfc(-x * 0.7071067811865476), 0.0, x)
 
     @triton.jit
     def _df_from_saved(s, FN: tl.constexpr):
@@ -79,11 +100,10 @@ if HAVE_TRITON:  # pragma: no cover - needs a GPU
             return 1.0 - s * s
         elif FN == 3:
             sig = 1.0 / (1.0 + tl.exp(-s))
-            return sig * (1.0 + s * (1.0 - sig))
+            return _at_infinity(s, sig * (1.0 + s * (1.0 - sig)), 0.0, 1.0)
         else:
-            return (
-                0.5 * libdevice.erfc(-s * 0.7071067811865476) + s * tl.exp(-0.5 * s * s) * 0.3989422804014327
-            )
+            d = 0.5 * libdevice.erfc(-s * 0.7071067811865476) + s * tl.exp(-0.5 * s * s) * 0.3989422804014327
+            return _at_infinity(s, d, 0.0, 1.0)
 
     @triton.jit
     def _df_from_input(x, FN: tl.constexpr):
@@ -223,7 +243,7 @@ def call(
     spec: Spec, x: Tensor, params: dict[str, Any], needs_grad: bool, inplace_grad: bool = False
 ) -> Tensor | None:
     """The Triton path for a CUDA tensor, or None (no triton, no kernel, non-default parameters)."""
-    if not available() or not x.is_cuda or x.dtype not in (torch.float32, torch.float16, torch.bfloat16):
+    if not available() or not _runs_on(x) or x.dtype not in (torch.float32, torch.float16, torch.bfloat16):
         return None
     if spec.kind == "gated":
         gate_id = GATED.get(spec.name)
