@@ -1,7 +1,7 @@
-"""Triton's interpreter has no libdevice: stand-ins for the two functions the kernels call.
+"""Triton's interpreter has no libdevice: stand-ins for the functions the kernels call.
 
 The interpreter runs a kernel's Python with numpy arrays inside its tensors; these stand-ins apply
-numpy's tanh and scipy's erfc to them, in the tensor's own dtype. They rely on the interpreter's
+numpy's tanh, log1p and expm1 and scipy's erfc to them, in the tensor's own dtype. They rely on the interpreter's
 ``TensorHandle`` (triton.runtime.interpreter), so a Triton release that changes it fails the
 interpreter test loudly rather than skipping it.
 """
@@ -28,5 +28,8 @@ def _elementwise(fn):
 def install_libdevice(module) -> None:
     """Point ``module``'s kernels (they look up ``libdevice`` when they run) at the stand-ins."""
     module.libdevice = types.SimpleNamespace(
-        tanh=_elementwise(np.tanh), erfc=_elementwise(scipy.special.erfc)
+        tanh=_elementwise(np.tanh),
+        erfc=_elementwise(scipy.special.erfc),
+        log1p=_elementwise(np.log1p),
+        expm1=_elementwise(np.expm1),
     )

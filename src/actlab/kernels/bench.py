@@ -421,17 +421,17 @@ def _cuda_row(name: str, x: Tensor, g: Tensor, repeats: int) -> dict[str, Any]: 
     from actlab.kernels import triton_kernels
 
     spec = actlab.spec(name)
-    fn_id = triton_kernels.UNARY[name][0]
-    native = _torch_native(spec) or (lambda t: t)
+    fn_id, saves, p0, p1 = triton_kernels.unary_plan(spec, spec.bind())
+    native = _torch_native(spec) or NAIVE.get(name) or (lambda t: t)
     compiled = torch.compile(native)
     pair = torch.empty(2 * x.numel(), device=x.device, dtype=x.dtype)
-    saved = triton_kernels.unary_forward(fn_id, x)
+    saved = triton_kernels.unary_forward(fn_id, x, p0, p1) if saves == "output" else x
     t = _cuda_times(
         {
             "copy": lambda: x.clone(),
             "copy2": lambda: pair.clone(),
             "triton": lambda: triton_kernels.call(spec, x, spec.bind(), False),
-            "triton_bwd": lambda: triton_kernels.unary_backward(fn_id, g, saved),
+            "triton_bwd": lambda: triton_kernels.unary_backward(fn_id, g, saved, p0, p1),
             "torch": lambda: native(x),
             "compiled": lambda: compiled(x),
         },
