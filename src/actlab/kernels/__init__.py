@@ -22,6 +22,7 @@ from typing import Any
 import torch
 
 from actlab.catalog.spec import Spec, all_specs
+from actlab.dispatch import EXPRESS, Express
 from actlab.kernels import ckernels, cpu, glu
 from actlab.kernels import lean as _lean_module
 from actlab.kernels.bits import pack_bits, unpack_bits
@@ -44,6 +45,8 @@ def fast_path(spec: Spec, x: Tensor, params: dict[str, Any], needs_grad: bool) -
         # the hot path: what does not depend on the call's parameters is decided once per (entry, dtype)
         op = cpu.native_op_fast(spec, x, params)
         if op is not None and x.numel():
+            if op.c_kernel and x.dtype is torch.float32 and spec.name not in EXPRESS:
+                _file_express(spec, op)
             return cpu.native_call(op, x, params, needs_grad)
     if x.numel() == 0:
         return None
@@ -64,6 +67,20 @@ def fast_path(spec: Spec, x: Tensor, params: dict[str, Any], needs_grad: bool) -
             return cpu.compiled_glu_forward(spec, x, params)
         return None
     return cpu.compiled_call(spec, x, params, needs_grad)
+
+
+def _file_express(spec: Spec, op: cpu.NativeOp) -> None:
+    """File ``dispatch.Express`` for an entry whose float32 calls with default parameters run ``op``."""
+    if spec.stochastic or spec.per_channel or spec.learnable:
+        return
+    defaults = spec.bind()
+    if op.saves != spec.saves or not op.accepts(defaults):
+        return
+
+    def with_grad(x: Tensor, params: dict[str, Any]) -> Tensor:
+        return cpu.NativeFunction.apply(x, op, params)
+
+    EXPRESS[spec.name] = Express(defaults, op.forward, with_grad)
 
 
 def register() -> None:
@@ -96,6 +113,7 @@ def unregister() -> None:
     """Remove the dispatcher (the reference path runs everywhere), e.g. to compare against it."""
     from actlab.dispatch import FAST_PATHS
 
+    EXPRESS.clear()
     for name, fn in list(FAST_PATHS.items()):
         if fn is fast_path:
             del FAST_PATHS[name]

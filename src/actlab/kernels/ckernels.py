@@ -124,9 +124,11 @@ def set_enabled(on: bool) -> None:
     """Switch the C kernels on or off at run time (e.g. to compare against torch's ops)."""
     global _enabled
     _enabled = bool(on)
+    from actlab.dispatch import EXPRESS
     from actlab.kernels import cpu
 
     cpu._NATIVE_PLAN.clear()
+    EXPRESS.clear()  # its lanes run the kernels
 
 
 def isa() -> str | None:
