@@ -3,6 +3,8 @@
 ``call`` is what both ``actlab.functional`` and ``actlab.nn`` use. Fast paths (compiled CPU code,
 Triton kernels, torch's native op where a test proves it equivalent) register themselves in
 ``FAST_PATHS``; a fast path returns ``None`` to decline an input, and the exact reference path runs.
+The most common call (a float32 CPU tensor, default parameters, a C kernel) takes an express lane
+(``EXPRESS``) that actlab.kernels files the first time it decides such a call.
 """
 
 from __future__ import annotations
