@@ -25,7 +25,7 @@ def main() -> None:
     else:
         out = {
             "cpu_speed_fp32": bench.cpu_speed_table(
-                n=1 << 18 if args.quick else 1 << 20, repeats=3 if args.quick else 7
+                n=1 << 18 if args.quick else 1 << 20, repeats=5 if args.quick else 15
             ),
             "glu_speed_fp32": bench.glu_speed_table(rows=256 if args.quick else 2048),
         }
