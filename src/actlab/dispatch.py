@@ -48,8 +48,8 @@ class Express:
         self.params, self.forward, self.with_grad = params, forward, with_grad
 
 
-# name -> its Express lane (float32 CPU tensors, default parameters)
-EXPRESS: dict[str, Express] = {}
+# name -> its Express lane (float32 CPU tensors, default parameters), or None where the entry cannot have one
+EXPRESS: dict[str, Express | None] = {}
 _FLOAT32 = torch.float32
 
 

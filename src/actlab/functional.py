@@ -33,12 +33,7 @@ def apply(
         dtype = kwargs.pop("dtype")
         if dtype is not None:
             input = input.to(dtype)
-    if args or kwargs:
-        params = spec.bind(args, **kwargs)
-    else:  # the common call: defaults, validated once per entry (bind is deterministic)
-        params = _DEFAULTS.get(spec.name)
-        if params is None:
-            params = _DEFAULTS[spec.name] = spec.bind(())
+    params = spec.bind(args, **kwargs) if args or kwargs else _defaults(spec)
     return call(spec, input, params, inplace=inplace, training=training)
 
 
@@ -46,14 +41,19 @@ def apply(
 _DEFAULTS: dict[str, dict[str, Any]] = {}
 
 
+def _defaults(spec: Spec) -> dict[str, Any]:
+    """The common call's parameters: the defaults, validated once per entry (bind is deterministic)."""
+    params = _DEFAULTS.get(spec.name)
+    if params is None:
+        params = _DEFAULTS[spec.name] = spec.bind(())
+    return params
+
+
 def _make(spec: Spec) -> Callable[..., Tensor]:
     def fn(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         if args or kwargs:
             return apply(spec, input, *args, **kwargs)
-        params = _DEFAULTS.get(spec.name)  # the common call, straight to the dispatcher (µs count here)
-        if params is None:
-            params = _DEFAULTS[spec.name] = spec.bind(())
-        return call(spec, input, params)
+        return call(spec, input, _defaults(spec))  # the common call, straight to the dispatcher
 
     parameters = [inspect.Parameter("input", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
     for p in spec.params:

@@ -70,11 +70,17 @@ def fast_path(spec: Spec, x: Tensor, params: dict[str, Any], needs_grad: bool) -
 
 
 def _file_express(spec: Spec, op: cpu.NativeOp) -> None:
-    """File ``dispatch.Express`` for an entry whose float32 calls with default parameters run ``op``."""
-    if spec.stochastic or spec.per_channel or spec.learnable:
-        return
+    """File ``dispatch.Express`` for an entry whose float32 calls with default parameters run ``op``, or
+    None where it cannot have one (so that the question is asked once)."""
     defaults = spec.bind()
-    if op.saves != spec.saves or not op.accepts(defaults):
+    if (
+        spec.stochastic
+        or spec.per_channel
+        or spec.learnable
+        or op.saves != spec.saves
+        or not op.accepts(defaults)
+    ):
+        EXPRESS[spec.name] = None
         return
 
     def with_grad(x: Tensor, params: dict[str, Any]) -> Tensor:

@@ -115,8 +115,8 @@ static inline __attribute__((always_inline)) float actlab_gmax(float m, float g)
     for (long i_ = (s); i_ < (e); i_++)                                                            \
         if (actlab_inf((g)[i_])) (out)[i_] = (float)((double)(g)[i_] * FPRIME64((double)(sv)[i_], (p)))
 
-/* The catalogue's σ(x) and σ(x)·σ(-x) = e/(1 + e)² in fp64, e = e^-|x| (the reference's formulas, for
- * the FPRIME64 functions) */
+/* The catalogue's σ(x) and σ(x)·σ(-x) = e/(1 + e)² in fp64, e = e^-|x|, and the other pieces of the
+ * reference's formulas that the FPRIME64 functions share */
 static inline double actlab_sigmoid64(double x) {
     double e = exp(-fabs(x));
     return x >= 0 ? 1 / (1 + e) : e / (1 + e);
@@ -125,6 +125,10 @@ static inline double actlab_sigmoid_slope64(double x) {
     double e = exp(-fabs(x));
     return e / ((1 + e) * (1 + e));
 }
+/* the catalogue's softplus, max(x, 0) + log1p(e^-|x|), in fp64 */
+static inline double actlab_softplus64(double x) { return (x > 0 ? x : 0.0) + log1p(exp(-fabs(x))); }
+/* x clamped to ±1e4, as the reference clamps x in derivative terms that would give inf·0 */
+static inline double actlab_clamp1e4(double x) { return x < -1e4 ? -1e4 : x > 1e4 ? 1e4 : x; }
 
 /* Elements per chunk: a chunk's inputs stay in L1 while flagged elements are recomputed. */
 #define ACTLAB_CHUNK 1024

@@ -293,12 +293,11 @@ static void VARIANT(serf_forward)(const float *restrict x, float *restrict y, lo
  * the reference's formula in fp64 (ACTLAB_INF_G_FIXUP). */
 #ifndef ACTLAB_SERF_ONCE
 #define ACTLAB_SERF_ONCE
-static double serf_softplus64(double v) { return (v > 0 ? v : 0.0) + log1p(exp(-fabs(v))); }
 static double serf_fprime64(double x, const double *p) {
     (void)p;
     if (isinf(x)) return x > 0 ? 1.0 : 0.0;
-    double xc = x < -1e4 ? -1e4 : (x > 1e4 ? 1e4 : x), sp = serf_softplus64(xc);
-    return erf(serf_softplus64(x)) + xc * SERF_TWO_OVER_SQRT_PI * exp(-sp * sp) * actlab_sigmoid64(xc);
+    double xc = actlab_clamp1e4(x), sp = actlab_softplus64(xc);
+    return erf(actlab_softplus64(x)) + xc * SERF_TWO_OVER_SQRT_PI * exp(-sp * sp) * actlab_sigmoid64(xc);
 }
 #endif
 

@@ -77,6 +77,14 @@ static inline float VARIANT(gelu_scale)(float f, float kt) {
     return actlab_ffrom(actlab_fbits(f) + (actlab_fbits(kt) << 23));
 }
 
+/* e^u in fp32 for |u| <= 87 (the callers clamp), for the backward kernels, which need only
+ * absolute accuracy: k = round(u/ln2), r = u - k·ln2_hi (no low parts), e^r from GELU_EXPM1_P */
+static inline float VARIANT(gelu_exp_abs)(float u) {
+    float kt = GELU_FMA(u, GELU_LOG2E, GELU_SHIFT), kf = kt - GELU_SHIFT;
+    float r = GELU_FMA(kf, -GELU_LN2_HI, u);
+    return VARIANT(gelu_scale)(GELU_FMA(r, r * GELU_EXPM1_P(r), r) + 1.0f, kt);
+}
+
 /* After a chunk's SIMD pass flagged elements (FLAGGED(x[i])), recompute them with EXACT(x[i]): the
  * chunk is searched 64 elements at a time with a vectorised test, so that a chunk with one flagged
  * element costs little more than the pass itself. */
@@ -139,7 +147,7 @@ static void VARIANT(gelu_erf_forward)(const float *restrict x, float *restrict y
 static double VARIANT(gelu_erf_fprime64)(double x, const double *p) {
     (void)p;
     const double sqrt1_2 = 0.7071067811865476, inv_sqrt_2pi = 0.3989422804014327;
-    double xc = x < -1e4 ? -1e4 : x > 1e4 ? 1e4 : x;
+    double xc = actlab_clamp1e4(x);
     return 0.5 * erfc(-x * sqrt1_2) + xc * exp(-0.5 * xc * xc) * inv_sqrt_2pi;
 }
 
@@ -156,10 +164,7 @@ static void VARIANT(gelu_erf_backward)(const float *restrict g, const float *res
             float a = actlab_ffrom(ub < GELU_A_BITS ? ub : GELU_A_BITS);
             float xc = actlab_ffrom(actlab_fbits(a) | sign);
             float h = -0.5f * a, u = h * a;
-            float kt = GELU_FMA(u, GELU_LOG2E, GELU_SHIFT), kf = kt - GELU_SHIFT;
-            float r = GELU_FMA(kf, -GELU_LN2_HI, u);
-            float p = GELU_FMA(r, r * GELU_EXPM1_P(r), r) + 1.0f;
-            float ex = actlab_ffrom(actlab_fbits(VARIANT(gelu_scale)(p, kt)) & inside);
+            float ex = actlab_ffrom(actlab_fbits(VARIANT(gelu_exp_abs)(u)) & inside);
             float D = a + 4.0f, rr = 1.0f / D, q = GELU_FMA(-8.0f, rr, 1.0f);
             float g2 = GELU_FMA(rr, GELU_H(q), rr); /* G(a)/2 */
             float sg2 = actlab_ffrom(actlab_fbits(g2) ^ sign ^ 0x80000000u); /* x < 0: +G/2 */
@@ -236,10 +241,7 @@ static void VARIANT(gelu_tanh_backward)(const float *restrict g, const float *re
             float aw = actlab_ffrom(actlab_fbits(w) & 0x7fffffffu);
             uint32_t inside = (uint32_t) - (int32_t)(aw < 87.0f);
             float awc = aw < 87.0f ? aw : 87.0f;
-            float kt = GELU_FMA(-awc, GELU_LOG2E, GELU_SHIFT), kf = kt - GELU_SHIFT;
-            float r = GELU_FMA(kf, -GELU_LN2_HI, -awc);
-            float ez = VARIANT(gelu_scale)(GELU_FMA(r, r * GELU_EXPM1_P(r), r) + 1.0f, kt);
-            ez = actlab_ffrom(actlab_fbits(ez) & inside);
+            float ez = actlab_ffrom(actlab_fbits(VARIANT(gelu_exp_abs)(-awc)) & inside);
             float inv = 1.0f / (1.0f + ez), einv = ez * inv;
             float sp = w >= 0.0f ? inv : einv, sn = w >= 0.0f ? einv : inv;
             float dw = GELU_FMA((float)(3.0 * GELU_TANH_B), x2, (float)GELU_TANH_A);
@@ -300,7 +302,7 @@ static void VARIANT(quick_gelu_forward)(const float *restrict x, float *restrict
 static double VARIANT(quick_gelu_fprime64)(double x, const double *p) {
     (void)p;
     if (isinf(x)) return x > 0 ? 1.0 : 0.0;
-    double z = 1.702 * (x < -1e4 ? -1e4 : x > 1e4 ? 1e4 : x);
+    double z = 1.702 * actlab_clamp1e4(x);
     return actlab_sigmoid64(1.702 * x) + z * actlab_sigmoid_slope64(z);
 }
 
@@ -313,9 +315,7 @@ static void VARIANT(quick_gelu_backward)(const float *restrict g, const float *r
         float av = VARIANT(gelu_clamp_abs_nan)(v, 0x424c0000u); /* 51 */
         float xc = actlab_ffrom(actlab_fbits(av) | (actlab_fbits(v) & 0x80000000u));
         float z = QGELU_C_HI * xc;
-        float kt = GELU_FMA(-z, GELU_LOG2E, GELU_SHIFT), kf = kt - GELU_SHIFT;
-        float r = GELU_FMA(kf, -GELU_LN2_HI, -z);
-        float ez = VARIANT(gelu_scale)(GELU_FMA(r, r * GELU_EXPM1_P(r), r) + 1.0f, kt);
+        float ez = VARIANT(gelu_exp_abs)(-z);
         float sp = 1.0f / (1.0f + ez);
         out[i] = g[i] * GELU_FMA(sp, z * (ez * sp), sp);
         gmax = actlab_gmax(gmax, g[i]);
@@ -344,7 +344,7 @@ static void VARIANT(gaussian_forward)(const float *restrict x, float *restrict y
  * g = ±inf: the reference's formula in fp64 (see ACTLAB_INF_G_FIXUP), nonzero out to |x| ≈ 27. */
 static double VARIANT(gaussian_fprime64)(double x, const double *p) {
     (void)p;
-    double xc = x < -1e4 ? -1e4 : x > 1e4 ? 1e4 : x;
+    double xc = actlab_clamp1e4(x);
     return -2 * xc * exp(-xc * xc);
 }
 

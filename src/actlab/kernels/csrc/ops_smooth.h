@@ -335,7 +335,7 @@ static void VARIANT(mish_forward)(const float *restrict x, float *restrict y, lo
 static double VARIANT(mish_fprime64)(double x, const double *p) {
     (void)p;
     if (isinf(x)) return x > 0 ? 1.0 : 0.0;
-    double sp = (x > 0 ? x : 0.0) + log1p(exp(-fabs(x))), c = cosh(sp);
+    double sp = actlab_softplus64(x), c = cosh(sp);
     return tanh(sp) + x * actlab_sigmoid64(x) / (c * c);
 }
 
